@@ -1,0 +1,118 @@
+// Package cli holds the command lines of fleetwatch and fleetsim: flag
+// parsing, wiring of broker, consumer, simulator and screen, exit codes and
+// one-line errors. cmd/ only calls into it.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/fleetwatch/fleetwatch/internal/kafka"
+	"github.com/fleetwatch/fleetwatch/internal/model"
+)
+
+// Exit codes of the contract.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError marks errors that are the user's to fix in the command line.
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// report prints err as the contract's one-line error and returns the exit code.
+func report(stderr io.Writer, prog string, err error) int {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	fmt.Fprintf(stderr, "%s: %s\n", prog, msg)
+	var u usageError
+	if errors.As(err, &u) {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// connFlags are the Kafka connection and topic flags both binaries share.
+type connFlags struct {
+	brokers string
+	props   []string
+	network string
+	topics  [3]string
+}
+
+func (c *connFlags) register(fs *pflag.FlagSet) {
+	def := os.Getenv("FLEETWATCH_BROKERS")
+	if def == "" {
+		def = "localhost:9092"
+	}
+	fs.StringVarP(&c.brokers, "brokers", "b", def, "bootstrap brokers, comma separated (env FLEETWATCH_BROKERS)")
+	fs.StringArrayVarP(&c.props, "property", "X", nil, "Kafka client property key=value, librdkafka/Java spelling (repeatable)")
+	fs.StringVar(&c.network, "network", "", "network GeoJSON file (default: the embedded network)")
+	fs.StringVar(&c.topics[model.KindVehicles], "vehicles-topic", "fleet.vehicles", "vehicle positions topic")
+	fs.StringVar(&c.topics[model.KindStations], "stations-topic", "fleet.stations", "station events topic")
+	fs.StringVar(&c.topics[model.KindWeather], "weather-topic", "fleet.weather", "weather topic")
+}
+
+func (c *connFlags) options() (kafka.Options, error) {
+	var brokers []string
+	for _, b := range strings.Split(c.brokers, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			brokers = append(brokers, b)
+		}
+	}
+	if len(brokers) == 0 {
+		return kafka.Options{}, usagef("--brokers: no broker given")
+	}
+	props, err := kafka.ParseProps(c.props)
+	if err != nil {
+		return kafka.Options{}, usageError{err}
+	}
+	return kafka.Options{Brokers: brokers, Props: props}, nil
+}
+
+func (c *connFlags) topicList() ([]kafka.Topic, error) {
+	var out []kafka.Topic
+	for _, k := range model.Kinds {
+		name := c.topics[k]
+		if name == "" {
+			return nil, usagef("--%s-topic: empty topic name", k)
+		}
+		if strings.HasPrefix(name, "re:") {
+			return nil, usagef("--%s-topic %s: topic patterns are not supported yet; name the topic", k, name)
+		}
+		out = append(out, kafka.Topic{Name: name, Kind: k})
+	}
+	return out, nil
+}
+
+func (c *connFlags) topicMap() map[model.Kind]string {
+	return map[model.Kind]string{
+		model.KindVehicles: c.topics[model.KindVehicles],
+		model.KindStations: c.topics[model.KindStations],
+		model.KindWeather:  c.topics[model.KindWeather],
+	}
+}
+
+// parse parses args, turning pflag's errors into usage errors; help is
+// printed to stdout and reported as errHelp.
+func parse(fs *pflag.FlagSet, args []string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, pflag.ErrHelp) {
+		fmt.Fprintf(stdout, "Usage of %s:\n%s", fs.Name(), fs.FlagUsages())
+		return errHelp
+	}
+	if err != nil {
+		return usagef("%v; see --help", err)
+	}
+	return nil
+}
+
+var errHelp = errors.New("help shown")

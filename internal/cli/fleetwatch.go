@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+	"github.com/spf13/pflag"
+
+	"github.com/fleetwatch/fleetwatch/internal/ingest"
+	"github.com/fleetwatch/fleetwatch/internal/kafka"
+	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/network"
+	"github.com/fleetwatch/fleetwatch/internal/ui"
+	"github.com/fleetwatch/fleetwatch/internal/view"
+)
+
+const prog = "fleetwatch"
+
+// watchFlags are the flags of every fleetwatch command.
+type watchFlags struct {
+	connFlags
+	demo        bool
+	demoSpeedup float64
+	from        string
+}
+
+func (w *watchFlags) register(fs *pflag.FlagSet, defaultFrom string) {
+	w.connFlags.register(fs)
+	fs.BoolVar(&w.demo, "demo", false, "start an embedded broker and the simulator in-process, and watch them")
+	fs.Float64Var(&w.demoSpeedup, "demo-speedup", 10, "simulated seconds per second in --demo")
+	fs.StringVar(&w.from, "from", defaultFrom, "start position: latest, earliest, an RFC 3339 time, or a duration back from now (15m)")
+}
+
+// watch is what a command needs to consume: the network, the consumer
+// configuration and, with --demo, the running demo.
+type watch struct {
+	net   *network.Network
+	cfg   kafka.ConsumerConfig
+	store *ingest.Store
+	demo  *demo
+}
+
+func (w *watchFlags) setup() (*watch, error) {
+	opts, err := w.options()
+	if err != nil {
+		return nil, err
+	}
+	topics, err := w.topicList()
+	if err != nil {
+		return nil, err
+	}
+	start, err := kafka.ParseStart(w.from, time.Now())
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if w.demoSpeedup <= 0 {
+		return nil, usagef("--demo-speedup must be positive")
+	}
+	net, err := network.Load(w.network)
+	if err != nil {
+		return nil, err
+	}
+	out := &watch{net: net, store: ingest.NewStore()}
+	if w.demo {
+		d, err := startDemo(net, w.topicMap(), w.demoSpeedup)
+		if err != nil {
+			return nil, err
+		}
+		out.demo = d
+		opts.Brokers = []string{d.Addr()}
+		// The embedded broker is new: everything in it is worth showing.
+		start = kafka.Start{Mode: kafka.StartEarliest}
+	}
+	out.cfg = kafka.ConsumerConfig{Options: opts, Topics: topics, Start: start, Handler: out.store.Handle}
+	return out, nil
+}
+
+func (w *watch) close() {
+	if w.demo != nil {
+		w.demo.Stop()
+	}
+}
+
+// Fleetwatch runs the fleetwatch command line and returns its exit code.
+func Fleetwatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var err error
+	switch {
+	case len(args) > 0 && args[0] == "snapshot":
+		err = runSnapshot(args[1:], stdout)
+	case len(args) > 0 && args[0] == "serve":
+		err = errors.New("serve: not available in this version; run fleetwatch in a terminal instead")
+	default:
+		err = runTUI(args, stdin, stdout)
+	}
+	if err == nil || errors.Is(err, errHelp) {
+		return exitOK
+	}
+	return report(stderr, prog, err)
+}
+
+// liveSource is the screen's view of the store and the consumer.
+type liveSource struct {
+	store    *ingest.Store
+	consumer *kafka.Consumer
+	demo     bool
+}
+
+func (l liveSource) Snapshot() model.Snapshot { return l.store.Snapshot() }
+
+func (l liveSource) Status() view.Status {
+	st := l.consumer.Status()
+	return view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err, Topics: st.Topics,
+		Partitions: st.Partitions, Demo: l.demo, LastReject: l.store.LastReject()}
+}
+
+func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := pflag.NewFlagSet(prog, pflag.ContinueOnError)
+	var f watchFlags
+	f.register(fs, "latest")
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unknown command %q; commands: snapshot, serve", fs.Arg(0))
+	}
+	w, err := f.setup()
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	w.cfg.Retry = true // the screen waits for the brokers and says why they are missing
+	consumer := kafka.NewConsumer(w.cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		consumer.Run(ctx) // with Retry it only returns once ctx ends
+	}()
+	src := liveSource{store: w.store, consumer: consumer, demo: w.demo != nil}
+	p := tea.NewProgram(ui.New(src, w.net, lipgloss.ColorProfile()),
+		tea.WithAltScreen(), tea.WithInput(stdin), tea.WithOutput(stdout))
+	_, runErr := p.Run()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second): // never hang on exit for a slow broker
+	}
+	if runErr != nil {
+		return fmt.Errorf("terminal: %w", runErr)
+	}
+	return nil
+}
+
+func runSnapshot(args []string, stdout io.Writer) error {
+	fs := pflag.NewFlagSet(prog+" snapshot", pflag.ContinueOnError)
+	var f watchFlags
+	f.register(fs, "earliest")
+	after := fs.Duration("after", 0, "consume for this long, then print")
+	caughtUp := fs.Bool("until-caught-up", false, "consume until every partition reaches the end offset it had at start, then print")
+	asJSON := fs.Bool("json", false, "print the JSON summary instead of a text frame")
+	width := fs.Int("width", 120, "text frame width")
+	height := fs.Int("height", 40, "text frame height")
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("snapshot: unexpected argument %q", fs.Arg(0))
+	}
+	if *after < 0 {
+		return usagef("--after must not be negative")
+	}
+	if *width < 20 || *height < 5 {
+		return usagef("--width/--height: a frame needs at least 20×5 cells")
+	}
+	if *after == 0 {
+		*caughtUp = true // with no time given, read what is there
+	}
+	w, err := f.setup()
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	w.cfg.UntilCaughtUp = *caughtUp
+	if w.demo != nil {
+		w.cfg.Rediscover = 200 * time.Millisecond
+	}
+	consumer := kafka.NewConsumer(w.cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *after > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *after)
+		defer cancel()
+	}
+	if err := consumer.Run(ctx); err != nil {
+		if errors.Is(err, kafka.ErrUnreachable) {
+			return fmt.Errorf("snapshot: %w; start a broker or use --demo", err)
+		}
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	snap := w.store.Snapshot()
+	if *asJSON {
+		b, err := view.SummaryJSON(snap)
+		if err != nil {
+			return fmt.Errorf("snapshot: encode JSON: %w", err)
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	st := consumer.Status()
+	screen := view.NewScreen(w.net, termenv.Ascii, nil)
+	frame := view.Frame{Snap: snap, Status: view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err,
+		Topics: st.Topics, Partitions: st.Partitions, Demo: w.demo != nil}}
+	_, err = fmt.Fprintln(stdout, screen.Render(frame, *width, *height))
+	return err
+}

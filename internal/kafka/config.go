@@ -1,0 +1,115 @@
+// Package kafka holds all of fleetwatch's Kafka code: client configuration,
+// the consumer that feeds the fleet state, the producer the simulator writes
+// with, topic administration and the embedded broker.
+package kafka
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// Options are the connection settings every command shares.
+type Options struct {
+	Brokers  []string
+	ClientID string            // default client.id; -X client.id wins
+	Props    map[string]string // -X properties, librdkafka/Java spelling
+}
+
+// ParseProps turns repeated "key=value" flags into a map.
+func ParseProps(list []string) (map[string]string, error) {
+	props := make(map[string]string, len(list))
+	for _, kv := range list {
+		k, v, ok := strings.Cut(kv, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-X %q: want key=value", kv)
+		}
+		if _, known := propSetters[k]; !known {
+			return nil, fmt.Errorf("-X %s: unknown property; supported: %s", k, strings.Join(knownProps(), ", "))
+		}
+		props[k] = v
+	}
+	return props, nil
+}
+
+// propSetters applies one -X property to a sarama configuration.
+var propSetters = map[string]func(c *sarama.Config, v string) error{
+	"client.id": func(c *sarama.Config, v string) error {
+		if v == "" {
+			return fmt.Errorf("must not be empty")
+		}
+		c.ClientID = v
+		return nil
+	},
+	"socket.connection.setup.timeout.ms": func(c *sarama.Config, v string) error {
+		d, err := millis(v)
+		c.Net.DialTimeout = d
+		return err
+	},
+	"request.timeout.ms": func(c *sarama.Config, v string) error {
+		d, err := millis(v)
+		c.Net.ReadTimeout, c.Net.WriteTimeout = d, d
+		return err
+	},
+}
+
+func millis(v string) (time.Duration, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("want a positive number of milliseconds")
+	}
+	return time.Duration(n) * time.Millisecond, nil
+}
+
+func knownProps() []string {
+	var ks []string
+	for k := range propSetters {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// BrokerList returns the brokers as the user wrote them, for messages.
+func (o Options) BrokerList() string { return strings.Join(o.Brokers, ",") }
+
+// saramaConfig builds the client configuration shared by consumer, producer
+// and admin, with -X properties applied last so that they win.
+func (o Options) saramaConfig() (*sarama.Config, error) {
+	c := sarama.NewConfig()
+	c.ClientID = "fleetwatch"
+	if o.ClientID != "" {
+		c.ClientID = o.ClientID
+	}
+	c.Net.DialTimeout = 5 * time.Second
+	c.Metadata.Retry.Max = 2
+	c.Metadata.Retry.Backoff = 200 * time.Millisecond
+	// Watching must never create topics: a typo in a topic flag would
+	// otherwise leave an empty topic behind on the cluster.
+	c.Metadata.AllowAutoTopicCreation = false
+	for _, k := range knownPropsIn(o.Props) {
+		if err := propSetters[k](c, o.Props[k]); err != nil {
+			return nil, fmt.Errorf("-X %s=%s: %w", k, o.Props[k], err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("kafka client configuration: %w", err)
+	}
+	return c, nil
+}
+
+func knownPropsIn(props map[string]string) []string {
+	var ks []string
+	for k := range props {
+		if _, ok := propSetters[k]; ok {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	return ks
+}

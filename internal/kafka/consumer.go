@@ -1,0 +1,311 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
+)
+
+// Topic is one topic to read and the stream its records belong to.
+type Topic struct {
+	Name string
+	Kind model.Kind
+}
+
+// StartMode says where reading begins in each partition.
+type StartMode int
+
+// Start modes of --from.
+const (
+	StartLatest StartMode = iota
+	StartEarliest
+	StartTime
+)
+
+// Start is a parsed --from position.
+type Start struct {
+	Mode StartMode
+	Time time.Time // for StartTime
+}
+
+// ParseStart reads --from: latest, earliest, an RFC 3339 time, or a duration
+// back from now.
+func ParseStart(s string, now time.Time) (Start, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "latest", "end", "newest":
+		return Start{Mode: StartLatest}, nil
+	case "earliest", "beginning", "oldest":
+		return Start{Mode: StartEarliest}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return Start{Mode: StartTime, Time: t}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return Start{Mode: StartTime, Time: now.Add(-d)}, nil
+	}
+	return Start{}, fmt.Errorf("--from %q: want latest, earliest, an RFC 3339 time or a duration such as 15m", s)
+}
+
+// Handler receives decoded-to-be records in batches. It is called from one
+// goroutine per partition, concurrently, and must not keep the batch.
+type Handler func(batch []model.Record)
+
+// ConsumerConfig says what to read and where to deliver it.
+type ConsumerConfig struct {
+	Options
+	Topics []Topic
+	Start  Start
+	// UntilCaughtUp stops once every partition has reached the end offset it
+	// had when reading began; topics that do not exist then count as empty.
+	UntilCaughtUp bool
+	// Retry keeps trying to reach the brokers instead of failing.
+	Retry bool
+	// Rediscover is how often topic metadata is re-read to find topics and
+	// partitions created later (default 2s).
+	Rediscover time.Duration
+	Handler    Handler
+}
+
+// Status describes the consumer's connection for the status bar.
+type Status struct {
+	Brokers    string
+	Connected  bool
+	Err        string // why the brokers are unreachable, one line
+	Topics     int    // topics found
+	Partitions int    // partitions being read
+	// Ready is set once the first look at the topics is done: records
+	// produced after it are read whatever --from says.
+	Ready    bool
+	CaughtUp bool
+}
+
+// Consumer reads every partition of its topics and hands records to the handler.
+type Consumer struct {
+	cfg ConsumerConfig
+
+	mu     sync.Mutex
+	status Status
+}
+
+// NewConsumer returns a consumer; Run starts it.
+func NewConsumer(cfg ConsumerConfig) *Consumer {
+	if cfg.Rediscover <= 0 {
+		cfg.Rediscover = 2 * time.Second
+	}
+	return &Consumer{cfg: cfg, status: Status{Brokers: cfg.BrokerList()}}
+}
+
+// Status returns the current connection state.
+func (c *Consumer) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
+
+func (c *Consumer) setStatus(fn func(s *Status)) {
+	c.mu.Lock()
+	fn(&c.status)
+	c.mu.Unlock()
+}
+
+// ErrUnreachable wraps failures to reach any broker.
+var ErrUnreachable = errors.New("no broker reachable")
+
+// Run consumes until ctx ends (nil), until caught up (nil), or until the
+// brokers cannot be reached and Retry is off (an error wrapping ErrUnreachable).
+func (c *Consumer) Run(ctx context.Context) error {
+	scfg, err := c.cfg.saramaConfig()
+	if err != nil {
+		return err
+	}
+	scfg.Consumer.Return.Errors = true
+	scfg.Consumer.Fetch.Default = 4 << 20
+	scfg.Consumer.MaxWaitTime = 250 * time.Millisecond
+	// A topic that does not exist yet is looked for again at the next
+	// rediscovery; retrying inside one look only delays the others.
+	scfg.Metadata.Retry.Max = 0
+	backoff := 500 * time.Millisecond
+	for {
+		client, err := sarama.NewClient(c.cfg.Brokers, scfg)
+		if err == nil {
+			c.setStatus(func(s *Status) { s.Connected, s.Err = true, "" })
+			err = c.session(ctx, client)
+			client.Close()
+			return err
+		}
+		reason := oneLine(err)
+		c.setStatus(func(s *Status) { s.Connected, s.Err = false, reason })
+		if !c.cfg.Retry {
+			return fmt.Errorf("%w at %s: %s", ErrUnreachable, c.cfg.BrokerList(), reason)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+type partitionKey struct {
+	topic     string
+	partition int32
+}
+
+func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
+	consumer, err := sarama.NewConsumerFromClient(client)
+	if err != nil {
+		return fmt.Errorf("start consumer: %w", err)
+	}
+	defer consumer.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	started := map[partitionKey]bool{}
+	first := true
+	// discover starts a reader for every partition not yet read. Partitions
+	// that appear after the first look are new since we started, so they are
+	// read from their beginning whatever --from says.
+	discover := func() {
+		topics := 0
+		for _, t := range c.cfg.Topics {
+			if err := client.RefreshMetadata(t.Name); err != nil {
+				continue // not created yet: watched, read once it exists
+			}
+			parts, err := client.Partitions(t.Name)
+			if err != nil || len(parts) == 0 {
+				continue
+			}
+			topics++
+			for _, p := range parts {
+				key := partitionKey{t.Name, p}
+				if started[key] {
+					continue
+				}
+				from, end, err := c.offsets(client, key, first)
+				if err != nil {
+					continue // leader unknown for now: the next look retries
+				}
+				started[key] = true
+				if c.cfg.UntilCaughtUp && from >= end {
+					continue
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c.readPartition(ctx, consumer, key, t.Kind, from, end)
+				}()
+			}
+		}
+		n := len(started)
+		c.setStatus(func(s *Status) { s.Topics, s.Partitions, s.Ready = topics, n, true })
+		first = false
+	}
+	discover()
+	if c.cfg.UntilCaughtUp {
+		wg.Wait()
+		c.setStatus(func(s *Status) { s.CaughtUp = true })
+		return nil
+	}
+	tick := time.NewTicker(c.cfg.Rediscover)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			discover()
+		}
+	}
+}
+
+// offsets resolves where to start reading a partition and, for catch-up
+// reads, the end offset to stop at.
+func (c *Consumer) offsets(client sarama.Client, key partitionKey, initial bool) (from, end int64, err error) {
+	end, err = client.GetOffset(key.topic, key.partition, sarama.OffsetNewest)
+	if err != nil {
+		return 0, 0, err
+	}
+	oldest, err := client.GetOffset(key.topic, key.partition, sarama.OffsetOldest)
+	if err != nil {
+		return 0, 0, err
+	}
+	switch {
+	case !initial:
+		from = oldest
+	case c.cfg.Start.Mode == StartLatest:
+		from = end
+	case c.cfg.Start.Mode == StartEarliest:
+		from = oldest
+	default:
+		off, err := client.GetOffset(key.topic, key.partition, c.cfg.Start.Time.UnixMilli())
+		if err != nil {
+			return 0, 0, err
+		}
+		from = off
+		if off < 0 { // nothing at or after that time
+			from = end
+		}
+	}
+	return from, end, nil
+}
+
+const maxBatch = 512
+
+func (c *Consumer) readPartition(ctx context.Context, consumer sarama.Consumer, key partitionKey, kind model.Kind, from, end int64) {
+	pc, err := consumer.ConsumePartition(key.topic, key.partition, from)
+	if errors.Is(err, sarama.ErrOffsetOutOfRange) {
+		pc, err = consumer.ConsumePartition(key.topic, key.partition, sarama.OffsetOldest)
+	}
+	if err != nil {
+		c.setStatus(func(s *Status) { s.Err = oneLine(err) })
+		return
+	}
+	defer pc.Close()
+	batch := make([]model.Record, 0, maxBatch)
+	flush := func() {
+		if len(batch) > 0 {
+			c.cfg.Handler(batch)
+			batch = batch[:0]
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			flush()
+			return
+		case err, ok := <-pc.Errors():
+			if ok {
+				c.setStatus(func(s *Status) { s.Err = oneLine(err) })
+			}
+		case m, ok := <-pc.Messages():
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, model.Record{Kind: kind, Key: m.Key, Value: m.Value, Time: m.Timestamp})
+			// Deliver when the channel runs dry or the batch is full, so a
+			// quiet stream is shown at once and a busy one is applied in bulk.
+			if len(batch) == maxBatch || len(pc.Messages()) == 0 {
+				flush()
+			}
+			if c.cfg.UntilCaughtUp && m.Offset >= end-1 {
+				flush()
+				return
+			}
+		}
+	}
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

@@ -1,0 +1,102 @@
+package kafka
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
+)
+
+// Producer sends the simulator's records asynchronously, in batches, and
+// counts what the brokers acknowledged and what could not be delivered.
+type Producer struct {
+	ap       sarama.AsyncProducer
+	topics   map[model.Kind]string
+	produced [3]atomic.Int64
+	failed   atomic.Int64
+	lastErr  atomic.Value // string
+	wg       sync.WaitGroup
+}
+
+// NewProducer connects to the brokers. topics names the topic of each stream.
+func NewProducer(opts Options, topics map[model.Kind]string) (*Producer, error) {
+	c, err := opts.saramaConfig()
+	if err != nil {
+		return nil, err
+	}
+	if opts.ClientID == "" {
+		c.ClientID = "fleetsim"
+	}
+	c.Metadata.AllowAutoTopicCreation = true
+	c.Producer.Return.Successes = true
+	c.Producer.Return.Errors = true
+	c.Producer.RequiredAcks = sarama.WaitForAll
+	c.Producer.Compression = sarama.CompressionLZ4
+	c.Producer.Flush.Frequency = 5 * time.Millisecond
+	c.Producer.Flush.Messages = 1000
+	c.Producer.Retry.Max = 10
+	c.Producer.Retry.Backoff = 250 * time.Millisecond
+	ap, err := sarama.NewAsyncProducer(opts.Brokers, c)
+	if err != nil {
+		return nil, fmt.Errorf("%w at %s: %s", ErrUnreachable, opts.BrokerList(), oneLine(err))
+	}
+	p := &Producer{ap: ap, topics: topics}
+	p.wg.Add(2)
+	go func() {
+		defer p.wg.Done()
+		for m := range ap.Successes() {
+			if k, ok := m.Metadata.(model.Kind); ok {
+				p.produced[k].Add(1)
+			}
+		}
+	}()
+	go func() {
+		defer p.wg.Done()
+		for e := range ap.Errors() {
+			p.failed.Add(1)
+			p.lastErr.Store(oneLine(e.Err))
+		}
+	}()
+	return p, nil
+}
+
+// Send queues one record; it blocks only when the producer's buffer is full.
+// A nil value is a tombstone.
+func (p *Producer) Send(kind model.Kind, key string, value []byte) {
+	msg := &sarama.ProducerMessage{Topic: p.topics[kind], Key: sarama.StringEncoder(key), Metadata: kind}
+	if value != nil {
+		msg.Value = sarama.ByteEncoder(value)
+	}
+	p.ap.Input() <- msg
+}
+
+// Close flushes every queued record and waits for the brokers' answers.
+// It returns an error when some records could not be delivered.
+func (p *Producer) Close() error {
+	// Not ap.Close: it drains the Successes channel itself, and the records
+	// it swallows would be missing from the produced counts.
+	p.ap.AsyncClose()
+	p.wg.Wait()
+	if n := p.failed.Load(); n > 0 {
+		return fmt.Errorf("%d records not delivered; last error: %s", n, p.LastError())
+	}
+	return nil
+}
+
+// Produced returns the acknowledged records per stream and the failed ones.
+func (p *Producer) Produced() (perKind [3]int64, failed int64) {
+	for i := range perKind {
+		perKind[i] = p.produced[i].Load()
+	}
+	return perKind, p.failed.Load()
+}
+
+// LastError returns the most recent delivery error, or "".
+func (p *Producer) LastError() string {
+	s, _ := p.lastErr.Load().(string)
+	return s
+}

@@ -1,0 +1,154 @@
+package model
+
+import (
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+
+func pos(id, line string, lat float64, sec int) VehiclePosition {
+	return VehiclePosition{VehicleID: id, Line: line, Lat: lat, Lon: -87.6, Status: StatusInTransit, TS: at(sec)}
+}
+
+func TestOlderReportNeverOverwritesNewer(t *testing.T) {
+	f := NewFleet()
+	f.Apply(pos("v1", "blue", 41.90, 10))
+	f.Apply(pos("v1", "blue", 41.80, 5)) // late, older
+	s := f.Snapshot()
+	if len(s.Vehicles) != 1 || s.Vehicles[0].Lat != 41.90 {
+		t.Fatalf("older report overwrote newer: %+v", s.Vehicles)
+	}
+	f.Apply(pos("v1", "blue", 41.95, 10)) // same time: the later message wins
+	f.Apply(pos("v1", "blue", 41.99, 11))
+	if got := f.Snapshot().Vehicles[0].Lat; got != 41.99 {
+		t.Fatalf("newer report not applied: lat %v", got)
+	}
+}
+
+func TestTombstoneRemovesVehicle(t *testing.T) {
+	f := NewFleet()
+	f.Apply(pos("v1", "blue", 41.9, 1))
+	f.Apply(pos("v2", "blue", 41.8, 1))
+	f.Apply(VehicleRemoved{VehicleID: "v1"})
+	s := f.Snapshot()
+	if len(s.Vehicles) != 1 || s.Vehicles[0].VehicleID != "v2" {
+		t.Fatalf("after tombstone: %+v", s.Vehicles)
+	}
+	f.Apply(VehicleRemoved{VehicleID: "never-seen"}) // harmless
+	if f.Len() != 1 {
+		t.Fatalf("len %d", f.Len())
+	}
+	if s.Lines[0].Vehicles != 1 {
+		t.Fatalf("line count after tombstone: %+v", s.Lines)
+	}
+}
+
+func TestStationsCountArrivalsAndEntries(t *testing.T) {
+	f := NewFleet()
+	f.Apply(Turnstile{StationID: "a", Entries: 5, TS: at(1)}) // before its reference record
+	f.Apply(StationInfo{StationID: "a", Name: "Alpha", Lines: []string{"red"}})
+	f.Apply(Turnstile{StationID: "a", Entries: 7, TS: at(2)})
+	f.Apply(Arrival{StationID: "a", VehicleID: "r1", Line: "red", TS: at(3)})
+	f.Apply(Arrival{StationID: "b", VehicleID: "r1", Line: "red", TS: at(4)})
+	s := f.Snapshot()
+	if len(s.Stations) != 2 {
+		t.Fatalf("stations: %+v", s.Stations)
+	}
+	a := s.Stations[0]
+	if a.Name != "Alpha" || a.Entries != 12 || a.Arrivals != 1 || !a.LastArrival.Equal(at(3)) {
+		t.Fatalf("station a: %+v", a)
+	}
+	if b := s.Stations[1]; b.StationID != "b" || b.Arrivals != 1 || b.Name != "" {
+		t.Fatalf("station b: %+v", b)
+	}
+}
+
+func TestLatestWeatherPerArea(t *testing.T) {
+	f := NewFleet()
+	f.Apply(Weather{Area: "north", TempC: 1, TS: at(10)})
+	f.Apply(Weather{Area: "north", TempC: 2, TS: at(5)}) // older
+	f.Apply(Weather{Area: "south", TempC: 3, TS: at(1)})
+	s := f.Snapshot()
+	if len(s.Weather) != 2 || s.Weather[0].TempC != 1 || s.Weather[1].Area != "south" {
+		t.Fatalf("weather: %+v", s.Weather)
+	}
+}
+
+// A hand-made fleet: three blue vehicles, two red (one without a speed),
+// and arrivals that give known headways.
+func TestLineAggregates(t *testing.T) {
+	f := NewFleet()
+	speed := func(v VehiclePosition, kmh float64) VehiclePosition {
+		v.SpeedKmh, v.Has = kmh, v.Has|HasSpeed
+		return v
+	}
+	f.Apply(speed(pos("b1", "blue", 41.1, 1), 30))
+	f.Apply(speed(pos("b2", "blue", 41.2, 1), 40))
+	f.Apply(speed(pos("b3", "blue", 41.3, 1), 0))
+	f.Apply(speed(pos("r1", "red", 41.1, 1), 50))
+	f.Apply(pos("r2", "red", 41.2, 1)) // no speed reported: not counted as standing
+	f.Apply(pos("x1", "", 41.2, 1))    // no line: in no line's figures
+
+	// Blue at station s1 direction a: b1 at 0, b2 at 240 → 240 s.
+	// Blue at s2 direction a: b1 at 100, b2 at 400, b3 at 760 → latest 360 s.
+	// Mean over stops = (240 + 360) / 2 = 300 s.
+	for _, a := range []Arrival{
+		{StationID: "s1", VehicleID: "b1", Line: "blue", Direction: "a", TS: at(0)},
+		{StationID: "s1", VehicleID: "b2", Line: "blue", Direction: "a", TS: at(240)},
+		{StationID: "s2", VehicleID: "b1", Line: "blue", Direction: "a", TS: at(100)},
+		{StationID: "s2", VehicleID: "b2", Line: "blue", Direction: "a", TS: at(400)},
+		{StationID: "s2", VehicleID: "b3", Line: "blue", Direction: "a", TS: at(760)},
+		// The other direction at s1 has one vehicle only: no headway yet.
+		{StationID: "s1", VehicleID: "b3", Line: "blue", Direction: "b", TS: at(50)},
+		// The same vehicle twice is no headway; an older replay is ignored.
+		{StationID: "s1", VehicleID: "r1", Direction: "a", TS: at(10)}, // line taken from the vehicle
+		{StationID: "s1", VehicleID: "r1", Direction: "a", TS: at(20)},
+		{StationID: "s1", VehicleID: "r2", Line: "red", Direction: "a", TS: at(5)},
+		{StationID: "s1", VehicleID: "r2", Line: "red", Direction: "a", TS: at(200)},
+	} {
+		f.Apply(a)
+	}
+	want := []LineStats{
+		{Line: "blue", Vehicles: 3, AvgSpeedKmh: 70.0 / 3, HeadwayS: 300},
+		{Line: "red", Vehicles: 2, AvgSpeedKmh: 50, HeadwayS: 180},
+	}
+	got := f.Snapshot().Lines
+	if len(got) != len(want) {
+		t.Fatalf("lines: got %+v", got)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Line != w.Line || g.Vehicles != w.Vehicles || !near(g.AvgSpeedKmh, w.AvgSpeedKmh) || !near(g.HeadwayS, w.HeadwayS) {
+			t.Errorf("line %d: got %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
+
+func TestCounters(t *testing.T) {
+	f := NewFleet()
+	f.Count(KindVehicles, false)
+	f.Count(KindVehicles, true)
+	f.AddCounters(KindWeather, 3, false)
+	c := f.Snapshot().Counters
+	if c.Consumed[KindVehicles] != 2 || c.Rejected[KindVehicles] != 1 || c.Consumed[KindWeather] != 3 || c.Rejected[KindStations] != 0 {
+		t.Fatalf("counters: %+v", c)
+	}
+	if consumed, rejected := c.Total(); consumed != 5 || rejected != 1 {
+		t.Fatalf("total: %d %d", consumed, rejected)
+	}
+}
+
+func TestSnapshotIsACopy(t *testing.T) {
+	f := NewFleet()
+	f.Apply(pos("v1", "blue", 41.9, 1))
+	s := f.Snapshot()
+	f.Apply(pos("v1", "blue", 42.0, 2))
+	if s.Vehicles[0].Lat != 41.9 {
+		t.Fatal("snapshot changed after a later Apply")
+	}
+}

@@ -1,0 +1,255 @@
+package view
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/network"
+)
+
+// Status is what the status bar tells about the data source.
+type Status struct {
+	Brokers    string
+	Connected  bool
+	Err        string // why the brokers cannot be reached
+	Topics     int
+	Partitions int
+	Rate       float64 // events per second, all streams
+	Demo       bool
+	LastReject string
+}
+
+// Frame is everything one screen shows.
+type Frame struct {
+	Snap   model.Snapshot
+	Status Status
+	Help   bool
+	Now    time.Time // shown in the header; zero hides the clock
+}
+
+// HelpLine is a key and what it does, for the help pane.
+type HelpLine struct{ Key, Desc string }
+
+// Screen renders frames. It keeps the map's cached static layer between
+// frames, so one Screen serves one viewer.
+type Screen struct {
+	net   *network.Network
+	m     *Map
+	plain bool
+	keys  []HelpLine
+
+	title, dim, bold, warn, ok lipgloss.Style
+	swatch                     map[string]lipgloss.Style
+}
+
+// NewScreen returns a renderer for a terminal with the given colour profile;
+// termenv.Ascii renders plain text with no escape sequences.
+func NewScreen(net *network.Network, profile termenv.Profile, keys []HelpLine) *Screen {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(profile)
+	s := &Screen{net: net, m: NewMap(net, profile), plain: profile == termenv.Ascii, keys: keys,
+		title:  r.NewStyle().Bold(true).Foreground(lipgloss.Color("#ffffff")).Background(lipgloss.Color("#30475e")),
+		dim:    r.NewStyle().Foreground(lipgloss.Color("#8a8a8a")),
+		bold:   r.NewStyle().Bold(true),
+		warn:   r.NewStyle().Bold(true).Foreground(lipgloss.Color("#ff5f5f")),
+		ok:     r.NewStyle().Foreground(lipgloss.Color("#5fd75f")),
+		swatch: map[string]lipgloss.Style{},
+	}
+	for _, l := range net.Lines {
+		c := l.Color
+		if c == "" {
+			c = "#c0c0c0"
+		}
+		s.swatch[l.ID] = r.NewStyle().Foreground(lipgloss.Color(c)).Bold(true)
+	}
+	return s
+}
+
+// Map returns the screen's map, for callers that need its projection.
+func (s *Screen) Map() *Map { return s.m }
+
+// sideWidth is the width of the right-hand panel for a terminal width, 0
+// when the terminal is too narrow to give the map room beside it.
+func sideWidth(w int) int {
+	if w < 60 {
+		return 0
+	}
+	return min(max(w*36/100, 30), 48)
+}
+
+// Render draws the frame at exactly w×h cells: h lines, none wider than w.
+func (s *Screen) Render(f Frame, w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	lines := make([]string, 0, h)
+	lines = append(lines, s.header(f, w))
+	bodyH := max(h-2, 0)
+	side := sideWidth(w)
+	mapW := w
+	if side > 0 {
+		mapW = w - side - 1
+	}
+	mapRows := s.m.Render(f.Snap.Vehicles, mapW, bodyH)
+	var panel []string
+	if side > 0 {
+		if f.Help {
+			panel = s.helpPanel(side)
+		} else {
+			panel = s.sidePanel(f.Snap, side, bodyH)
+		}
+	}
+	for i := range bodyH {
+		row := mapRows[i]
+		if side > 0 {
+			p := ""
+			if i < len(panel) {
+				p = panel[i]
+			}
+			row += s.dim.Render("│") + fit(p, side)
+		}
+		lines = append(lines, row)
+	}
+	if h >= 2 {
+		lines = append(lines, s.statusBar(f.Status, f.Snap, w))
+	}
+	return strings.Join(lines[:h], "\n")
+}
+
+// fit pads or truncates an (ANSI-styled) string to exactly w cells.
+func fit(s string, w int) string {
+	n := ansi.StringWidth(s)
+	if n > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", w-n)
+}
+
+func (s *Screen) header(f Frame, w int) string {
+	name := s.net.Name
+	if name == "" {
+		name = "network"
+	}
+	lineCount := 0
+	for _, l := range f.Snap.Lines {
+		if l.Vehicles > 0 {
+			lineCount++
+		}
+	}
+	left := fmt.Sprintf(" fleetwatch · %s · %d vehicles on %d lines", name, len(f.Snap.Vehicles), lineCount)
+	right := ""
+	if !f.Now.IsZero() {
+		right = f.Now.UTC().Format("15:04:05Z") + " "
+	}
+	pad := max(w-ansi.StringWidth(left)-len(right), 0)
+	return s.title.Render(fit(left+strings.Repeat(" ", pad)+right, w))
+}
+
+func (s *Screen) sidePanel(snap model.Snapshot, w, h int) []string {
+	var out []string
+	out = append(out, s.bold.Render("LINE            VEH  KM/H HEADWAY"))
+	names := map[string]string{}
+	for _, l := range s.net.Lines {
+		names[l.ID] = l.Name
+	}
+	for _, l := range snap.Lines {
+		name := names[l.Line]
+		if name == "" {
+			name = l.Line
+		}
+		sw, ok := s.swatch[l.Line]
+		if !ok {
+			sw = s.dim
+		}
+		label := sw.Render("■") + " " + fit(name, 13)
+		out = append(out, fmt.Sprintf("%s %4d %5.1f %7s", label, l.Vehicles, l.AvgSpeedKmh, duration(l.HeadwayS)))
+	}
+	out = append(out, "")
+	out = append(out, s.bold.Render("WEATHER"))
+	if len(snap.Weather) == 0 {
+		out = append(out, s.dim.Render("no readings yet"))
+	}
+	for _, wx := range snap.Weather {
+		out = append(out, fmt.Sprintf("%s %5.1f°C %3.0f km/h %s", fit(wx.Area, 8), wx.TempC, wx.WindKmh, wx.Condition))
+	}
+	if rest := h - len(out) - 2; rest > 0 && len(snap.Stations) > 0 {
+		out = append(out, "")
+		out = append(out, s.bold.Render("STATION            ARRIV ENTRIES"))
+		st := slices.Clone(snap.Stations)
+		slices.SortStableFunc(st, func(a, b model.StationState) int { return int(b.Entries - a.Entries) })
+		for _, x := range st[:min(rest, len(st))] {
+			name := x.Name
+			if name == "" {
+				name = x.StationID
+			}
+			out = append(out, fmt.Sprintf("%s %5d %7d", fit(name, 18), x.Arrivals, x.Entries))
+		}
+	}
+	for i := range out {
+		out[i] = fit(" "+out[i], w)
+	}
+	return out
+}
+
+func (s *Screen) helpPanel(w int) []string {
+	out := []string{" " + s.bold.Render("KEYS"), ""}
+	for _, k := range s.keys {
+		out = append(out, fmt.Sprintf(" %-8s %s", k.Key, k.Desc))
+	}
+	out = append(out, "", " "+s.dim.Render("Markers: ● moving  ■ at a stop  ○ out of service"))
+	for i := range out {
+		out[i] = fit(out[i], w)
+	}
+	return out
+}
+
+func duration(sec float64) string {
+	if sec <= 0 || math.IsNaN(sec) {
+		return "—"
+	}
+	d := time.Duration(math.Round(sec)) * time.Second
+	if d >= time.Hour {
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+func (s *Screen) statusBar(st Status, snap model.Snapshot, w int) string {
+	consumed, rejected := snap.Counters.Total()
+	var conn string
+	switch {
+	case st.Connected:
+		conn = s.ok.Render("●") + " " + st.Brokers
+	case st.Err != "":
+		conn = s.warn.Render("✕ " + st.Brokers + " unreachable: " + st.Err + " — retrying; try --demo")
+	default:
+		conn = s.dim.Render("… connecting to " + st.Brokers)
+	}
+	if st.Demo {
+		conn += s.dim.Render(" (demo)")
+	}
+	rej := fmt.Sprintf("rejected %d", rejected)
+	if rejected > 0 {
+		rej = s.warn.Render(rej)
+	}
+	parts := []string{conn,
+		fmt.Sprintf("%d topics/%d partitions", st.Topics, st.Partitions),
+		fmt.Sprintf("%.0f ev/s", st.Rate),
+		fmt.Sprintf("%d events", consumed),
+		rej,
+		s.dim.Render("? help · q quit"),
+	}
+	if !st.Connected && st.Err != "" {
+		parts = []string{conn, s.dim.Render("q quit")}
+	}
+	return fit(" "+strings.Join(parts, s.dim.Render(" · ")), w)
+}

@@ -1,0 +1,203 @@
+// Package view renders fleet snapshots as text: the braille map, the line
+// table, weather and the status bar. The TUI and the headless snapshot
+// command share it, so a snapshot frame is exactly what an operator sees.
+package view
+
+import (
+	"math"
+
+	"github.com/muesli/termenv"
+	"github.com/paulmach/orb"
+
+	"github.com/fleetwatch/fleetwatch/internal/geo"
+	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/network"
+)
+
+// Fixed palette slots after the lines' own colours.
+const (
+	colStation geo.Color = iota + 1
+	colLabel
+	colUnknown // vehicles of a line the network does not know
+	colStale
+	firstLineColor
+)
+
+// mapMargin keeps the network off the canvas edge, in dots.
+const mapMargin = 3
+
+// Map draws the network and the vehicles on a braille canvas. The static
+// layer (lines, stations, labels) is drawn once per size and reused; only
+// the vehicles are drawn per frame.
+type Map struct {
+	net       *network.Network
+	lineColor map[string]geo.Color
+	palette   []string // nil: plain text
+	bold      []string
+
+	cols, rows int
+	vp         geo.Viewport
+	static     *geo.Canvas
+	frame      *geo.Canvas
+	buf        []byte
+}
+
+// NewMap prepares a map of the network for a terminal of the given colour
+// profile; termenv.Ascii gives plain text.
+func NewMap(net *network.Network, profile termenv.Profile) *Map {
+	m := &Map{net: net, lineColor: map[string]geo.Color{}}
+	hexes := []string{"", "#9e9e9e", "#d0d0d0", "#ffffff", "#6c6c6c"}
+	for i, l := range net.Lines {
+		m.lineColor[l.ID] = firstLineColor + geo.Color(i)
+		c := l.Color
+		if c == "" {
+			c = "#c0c0c0"
+		}
+		hexes = append(hexes, c)
+	}
+	if profile != termenv.Ascii {
+		m.palette = make([]string, len(hexes))
+		m.bold = make([]string, len(hexes))
+		for i, h := range hexes {
+			if h == "" {
+				continue
+			}
+			seq := profile.Color(h).Sequence(false)
+			m.palette[i] = "\x1b[" + seq + "m"
+			m.bold[i] = "\x1b[1;" + seq + "m"
+		}
+	}
+	return m
+}
+
+// Viewport returns the projection of the last render.
+func (m *Map) Viewport() geo.Viewport { return m.vp }
+
+func (m *Map) resize(cols, rows int) {
+	if cols == m.cols && rows == m.rows && m.static != nil {
+		return
+	}
+	m.cols, m.rows = cols, rows
+	m.static = geo.NewCanvas(cols, rows)
+	m.frame = geo.NewCanvas(cols, rows)
+	m.vp = geo.Fit(m.net.Bound, m.static.DotsW(), m.static.DotsH(), mapMargin)
+	m.drawStatic()
+}
+
+func (m *Map) drawStatic() {
+	c := m.static
+	for _, l := range m.net.Lines {
+		col := m.lineColor[l.ID]
+		for _, path := range l.Paths {
+			x0, y0 := m.vp.Project(path[0])
+			for _, p := range path[1:] {
+				x1, y1 := m.vp.Project(p)
+				c.Line(x0, y0, x1, y1, col)
+				x0, y0 = x1, y1
+			}
+		}
+	}
+	for _, s := range m.net.Stations {
+		x, y := m.vp.Project(s.Pos)
+		ix, iy := int(math.Round(x)), int(math.Round(y))
+		c.Set(ix, iy, colStation)
+		c.Set(ix+1, iy, colStation)
+		c.Set(ix, iy+1, colStation)
+		c.Set(ix+1, iy+1, colStation)
+	}
+	m.drawTerminalLabels()
+}
+
+// drawTerminalLabels names the stations at the ends of each line where the
+// name fits without covering another label.
+func (m *Map) drawTerminalLabels() {
+	c := m.static
+	taken := make([]bool, c.Cols*c.Rows)
+	place := func(s network.Station) {
+		x, y := m.vp.Project(s.Pos)
+		col, row := int(x)/2, int(y)/4
+		name := []rune(s.Name)
+		// Try right of the mark, then left of it.
+		for _, start := range []int{col + 2, col - 1 - len(name)} {
+			if start < 0 || start+len(name) > c.Cols || row < 0 || row >= c.Rows {
+				continue
+			}
+			free := true
+			for i := start - 1; i <= start+len(name); i++ {
+				if i >= 0 && i < c.Cols && taken[row*c.Cols+i] {
+					free = false
+					break
+				}
+			}
+			if !free {
+				continue
+			}
+			for i := range name {
+				taken[row*c.Cols+start+i] = true
+			}
+			c.Text(start, row, string(name), colLabel)
+			return
+		}
+	}
+	for _, l := range m.net.Lines {
+		for _, path := range l.Paths {
+			for _, end := range []orb.Point{path[0], path[len(path)-1]} {
+				if s, ok := nearestStation(m.net.StationsOf(l.ID), end); ok {
+					place(s)
+				}
+			}
+		}
+	}
+}
+
+func nearestStation(stations []network.Station, p orb.Point) (network.Station, bool) {
+	best, bestD := network.Station{}, math.Inf(1)
+	for _, s := range stations {
+		dx, dy := s.Pos[0]-p[0], s.Pos[1]-p[1]
+		if d := dx*dx + dy*dy; d < bestD {
+			best, bestD = s, d
+		}
+	}
+	return best, !math.IsInf(bestD, 1)
+}
+
+// Vehicle markers: moving, standing at a stop, out of service.
+const (
+	markMoving  = '●'
+	markStopped = '■'
+	markOff     = '○'
+)
+
+// Render draws the vehicles over the network and returns one string per row,
+// each exactly cols cells wide.
+func (m *Map) Render(vehicles []model.VehiclePosition, cols, rows int) []string {
+	out := make([]string, 0, rows)
+	if cols <= 0 || rows <= 0 {
+		return out
+	}
+	m.resize(cols, rows)
+	m.frame.CopyFrom(m.static)
+	for _, v := range vehicles {
+		x, y := m.vp.Project(orb.Point{v.Lon, v.Lat})
+		if x < 0 || y < 0 || x >= float64(m.frame.DotsW()) || y >= float64(m.frame.DotsH()) {
+			continue
+		}
+		col, ok := m.lineColor[v.Line]
+		if !ok {
+			col = colUnknown
+		}
+		mark := markMoving
+		switch v.Status {
+		case model.StatusStoppedAt:
+			mark = markStopped
+		case model.StatusOutOfService:
+			mark, col = markOff, colStale
+		}
+		m.frame.SetGlyph(int(x)/2, int(y)/4, mark, col)
+	}
+	for r := range rows {
+		m.buf = m.frame.AppendRow(m.buf[:0], r, m.palette, m.bold)
+		out = append(out, string(m.buf))
+	}
+	return out
+}

@@ -1,0 +1,119 @@
+package view
+
+import (
+	"encoding/json"
+	"math"
+	"time"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
+)
+
+// The JSON summary of the contract. Fields may be added, never removed.
+type summary struct {
+	Vehicles []summaryVehicle `json:"vehicles"`
+	Lines    []summaryLine    `json:"lines"`
+	Stations []summaryStation `json:"stations"`
+	Weather  []summaryWeather `json:"weather"`
+	Stats    summaryStats     `json:"stats"`
+}
+
+type summaryVehicle struct {
+	VehicleID string   `json:"vehicle_id"`
+	Line      string   `json:"line"`
+	Lat       float64  `json:"lat"`
+	Lon       float64  `json:"lon"`
+	Heading   *float64 `json:"heading,omitempty"`
+	SpeedKmh  *float64 `json:"speed_kmh,omitempty"`
+	Status    string   `json:"status"`
+	StopID    string   `json:"stop_id,omitempty"`
+	DelayS    *float64 `json:"delay_s,omitempty"`
+	Occupancy *float64 `json:"occupancy,omitempty"`
+	TS        string   `json:"ts"`
+}
+
+type summaryLine struct {
+	Line        string  `json:"line"`
+	Vehicles    int     `json:"vehicles"`
+	AvgSpeedKmh float64 `json:"avg_speed_kmh"`
+	HeadwayS    float64 `json:"headway_s"`
+}
+
+type summaryStation struct {
+	StationID string   `json:"station_id"`
+	Name      string   `json:"name"`
+	Lines     []string `json:"lines,omitempty"`
+	Lat       *float64 `json:"lat,omitempty"`
+	Lon       *float64 `json:"lon,omitempty"`
+	Arrivals  int64    `json:"arrivals"`
+	Entries   int64    `json:"entries"`
+}
+
+type summaryWeather struct {
+	Area      string  `json:"area"`
+	TempC     float64 `json:"temp_c"`
+	WindKmh   float64 `json:"wind_kmh"`
+	Humidity  float64 `json:"humidity"`
+	Condition string  `json:"condition"`
+	TS        string  `json:"ts"`
+}
+
+type summaryStats struct {
+	Consumed map[string]int64 `json:"consumed"`
+	Rejected map[string]int64 `json:"rejected"`
+}
+
+func tsString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+func opt(v float64, has bool) *float64 {
+	if !has {
+		return nil
+	}
+	return &v
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// SummaryJSON renders a snapshot as the contract's JSON summary, indented
+// for people and stable in order for scripts.
+func SummaryJSON(s model.Snapshot) ([]byte, error) {
+	out := summary{
+		Vehicles: []summaryVehicle{}, Lines: []summaryLine{}, Stations: []summaryStation{}, Weather: []summaryWeather{},
+		Stats: summaryStats{Consumed: map[string]int64{}, Rejected: map[string]int64{}},
+	}
+	for _, v := range s.Vehicles {
+		out.Vehicles = append(out.Vehicles, summaryVehicle{
+			VehicleID: v.VehicleID, Line: v.Line, Lat: v.Lat, Lon: v.Lon,
+			Heading:  opt(v.Heading, v.Has&model.HasHeading != 0),
+			SpeedKmh: opt(v.SpeedKmh, v.Has&model.HasSpeed != 0),
+			Status:   string(v.Status), StopID: v.StopID,
+			DelayS:    opt(v.DelayS, v.Has&model.HasDelay != 0),
+			Occupancy: opt(v.Occupancy, v.Has&model.HasOccupancy != 0),
+			TS:        tsString(v.TS),
+		})
+	}
+	for _, l := range s.Lines {
+		out.Lines = append(out.Lines, summaryLine{Line: l.Line, Vehicles: l.Vehicles,
+			AvgSpeedKmh: round1(l.AvgSpeedKmh), HeadwayS: math.Round(l.HeadwayS)})
+	}
+	for _, st := range s.Stations {
+		ss := summaryStation{StationID: st.StationID, Name: st.Name, Lines: st.Lines, Arrivals: st.Arrivals, Entries: st.Entries}
+		if st.HasPos {
+			ss.Lat, ss.Lon = &st.Lat, &st.Lon
+		}
+		out.Stations = append(out.Stations, ss)
+	}
+	for _, w := range s.Weather {
+		out.Weather = append(out.Weather, summaryWeather{Area: w.Area, TempC: w.TempC, WindKmh: w.WindKmh,
+			Humidity: w.Humidity, Condition: w.Condition, TS: tsString(w.TS)})
+	}
+	for _, k := range model.Kinds {
+		out.Stats.Consumed[k.String()] = s.Counters.Consumed[k]
+		out.Stats.Rejected[k.String()] = s.Counters.Rejected[k]
+	}
+	return json.MarshalIndent(out, "", "  ")
+}
