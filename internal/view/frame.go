@@ -230,7 +230,7 @@ func (s *Screen) statusBar(st Status, snap model.Snapshot, w int) string {
 	case st.Connected:
 		conn = s.ok.Render("●") + " " + st.Brokers
 	case st.Err != "":
-		conn = s.warn.Render("✕ " + st.Brokers + " unreachable: " + st.Err + " — retrying; try --demo")
+		conn = s.warn.Render("no broker reachable at " + st.Brokers + " (" + shortReason(st.Err) + "); retrying; try --demo")
 	default:
 		conn = s.dim.Render("… connecting to " + st.Brokers)
 	}
@@ -252,4 +252,14 @@ func (s *Screen) statusBar(st Status, snap model.Snapshot, w int) string {
 		parts = []string{conn, s.dim.Render("q quit")}
 	}
 	return fit(" "+strings.Join(parts, s.dim.Render(" · ")), w)
+}
+
+// shortReason keeps the last clause of a wrapped network error ("dial tcp
+// ...: connect: connection refused" → "connection refused"), which is the
+// part a person acts on.
+func shortReason(err string) string {
+	if i := strings.LastIndex(err, ": "); i >= 0 && i+2 < len(err) {
+		return err[i+2:]
+	}
+	return err
 }

@@ -1,0 +1,35 @@
+# fleetwatch development commands. `make test` is what CI runs.
+GO      ?= go
+BIN     := bin
+PKGS    := ./...
+
+.PHONY: build demo test vet lint bench clean
+
+build:
+	$(GO) build -o $(BIN)/fleetwatch ./cmd/tui
+	$(GO) build -o $(BIN)/fleetsim ./cmd/sim
+
+## demo: the one-command demo (embedded broker + simulator + live screen)
+demo: build
+	./$(BIN)/fleetwatch --demo
+
+## test: vet, then every test (unit, embedded-broker end to end, kcat, tmux)
+test: build vet
+	$(GO) test -count=1 -timeout 15m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+
+## lint: staticcheck (installed by .ci/run; `go install honnef.co/go/tools/cmd/staticcheck@latest`)
+lint:
+	staticcheck $(PKGS)
+
+## bench: the Go benchmarks behind BENCHMARKS.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+clean:
+	rm -rf $(BIN)
+
+-include scripts/kafka.mk

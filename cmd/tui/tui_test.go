@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetwatch/fleetwatch/internal/testutil"
+)
+
+// tmuxSession runs a command in a detached tmux session of a fixed size, as
+// a person would in a terminal, and reads the screen back.
+type tmuxSession struct {
+	t    *testing.T
+	name string
+}
+
+func startTmux(t *testing.T, cols, rows int, command string) *tmuxSession {
+	t.Helper()
+	testutil.Require(t, "tmux")
+	s := &tmuxSession{t: t, name: fmt.Sprintf("fw-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	cmd := exec.Command("tmux", "new-session", "-d", "-s", s.name, "-x", fmt.Sprint(cols), "-y", fmt.Sprint(rows),
+		"env", "TERM=xterm-256color", "COLORTERM=truecolor", "sh", "-c", command+"; echo EXITED $?; sleep 30")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", s.name).Run() })
+	return s
+}
+
+func (s *tmuxSession) screen() string {
+	out, err := exec.Command("tmux", "capture-pane", "-p", "-t", s.name).Output()
+	if err != nil {
+		s.t.Fatalf("capture-pane: %v", err)
+	}
+	return string(out)
+}
+
+func (s *tmuxSession) keys(keys ...string) {
+	if out, err := exec.Command("tmux", append([]string{"send-keys", "-t", s.name}, keys...)...).CombinedOutput(); err != nil {
+		s.t.Fatalf("send-keys: %v: %s", err, out)
+	}
+}
+
+func (s *tmuxSession) waitFor(limit time.Duration, what string, cond func(screen string) bool) string {
+	s.t.Helper()
+	var last string
+	deadline := time.Now().Add(limit)
+	for {
+		last = s.screen()
+		if cond(last) {
+			return last
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("timed out after %v waiting for %s; screen:\n%s", limit, what, last)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+var vehiclesRE = regexp.MustCompile(`(\d+) vehicles on (\d+) lines`)
+
+func hasBraille(s string) bool {
+	for _, r := range s {
+		if r > 0x2800 && r <= 0x28ff {
+			return true
+		}
+	}
+	return false
+}
+
+// mapArea returns the left part of the body rows, where the map is drawn.
+func mapArea(screen string, cols int) string {
+	lines := strings.Split(screen, "\n")
+	var b strings.Builder
+	for i, l := range lines {
+		if i == 0 || i >= len(lines)-2 {
+			continue
+		}
+		r := []rune(l)
+		b.WriteString(string(r[:min(len(r), cols)]))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func TestDemoShowsMovingFleetAndKeysWork(t *testing.T) {
+	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	s := startTmux(t, 120, 40, bin+" --demo")
+
+	start := time.Now()
+	first := s.waitFor(15*time.Second, "vehicles on the map", func(sc string) bool {
+		m := vehiclesRE.FindStringSubmatch(sc)
+		return m != nil && m[1] != "0" && hasBraille(sc) && strings.ContainsAny(mapArea(sc, 70), "●■")
+	})
+	t.Logf("vehicles shown after %v", time.Since(start).Round(10*time.Millisecond))
+	m := vehiclesRE.FindStringSubmatch(first)
+	if m[2] == "1" {
+		t.Errorf("vehicles on one line only: %q", m[0])
+	}
+	for _, want := range []string{"LINE", "WEATHER", "ev/s", "rejected 0", "(demo)"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("screen lacks %q:\n%s", want, first)
+		}
+	}
+
+	// Vehicles move: the map changes while the network stays.
+	s.waitFor(10*time.Second, "vehicles to move", func(sc string) bool {
+		return mapArea(sc, 70) != mapArea(first, 70)
+	})
+
+	s.keys("?")
+	s.waitFor(5*time.Second, "help pane", func(sc string) bool { return strings.Contains(sc, "KEYS") && strings.Contains(sc, "quit") })
+	s.keys("?")
+	s.waitFor(5*time.Second, "help pane to close", func(sc string) bool { return !strings.Contains(sc, "KEYS") })
+
+	s.keys("q")
+	s.waitFor(10*time.Second, "exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
+}
+
+func TestNoBrokerSaysSoAndKeepsRunning(t *testing.T) {
+	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	s := startTmux(t, 140, 30, bin+" -b 127.0.0.1:1")
+	sc := s.waitFor(15*time.Second, "the unreachable-broker line", func(sc string) bool {
+		return strings.Contains(sc, "no broker reachable at 127.0.0.1:1 (connection refused)") && strings.Contains(sc, "--demo")
+	})
+	if strings.Contains(sc, "EXITED") || strings.Contains(sc, "panic") {
+		t.Fatalf("fleetwatch exited:\n%s", sc)
+	}
+	s.keys("q")
+	s.waitFor(10*time.Second, "exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
+}

@@ -1,0 +1,317 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/fleetwatch/fleetwatch/internal/testutil"
+)
+
+// run executes a binary and returns stdout, stderr and the exit code.
+func run(t *testing.T, bin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %s: %v", bin, err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+type summary struct {
+	Vehicles []struct {
+		VehicleID string  `json:"vehicle_id"`
+		Line      string  `json:"line"`
+		Lat       float64 `json:"lat"`
+		TS        string  `json:"ts"`
+	} `json:"vehicles"`
+	Lines []struct {
+		Line     string  `json:"line"`
+		Vehicles int     `json:"vehicles"`
+		Speed    float64 `json:"avg_speed_kmh"`
+	} `json:"lines"`
+	Stations []struct {
+		StationID string `json:"station_id"`
+		Name      string `json:"name"`
+	} `json:"stations"`
+	Weather []struct {
+		Area string `json:"area"`
+	} `json:"weather"`
+	Stats struct {
+		Consumed map[string]int64 `json:"consumed"`
+		Rejected map[string]int64 `json:"rejected"`
+	} `json:"stats"`
+}
+
+// The issue's acceptance line: ≥ 10 vehicles on ≥ 2 lines, ≥ 5 named
+// stations, ≥ 1 weather area, none rejected.
+func TestSnapshotDemoJSON(t *testing.T) {
+	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	out, errOut, code := run(t, bin, "snapshot", "--demo", "--after", "6s", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var s summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	lines := map[string]bool{}
+	for _, v := range s.Vehicles {
+		lines[v.Line] = true
+		if v.VehicleID == "" || v.TS == "" || v.Lat == 0 {
+			t.Errorf("incomplete vehicle %+v", v)
+		}
+	}
+	named := 0
+	for _, st := range s.Stations {
+		if st.Name != "" {
+			named++
+		}
+	}
+	if len(s.Vehicles) < 10 || len(lines) < 2 || named < 5 || len(s.Weather) < 1 {
+		t.Fatalf("%d vehicles on %d lines, %d named stations, %d weather areas", len(s.Vehicles), len(lines), named, len(s.Weather))
+	}
+	for k, n := range s.Stats.Rejected {
+		if n != 0 {
+			t.Errorf("rejected %s: %d", k, n)
+		}
+	}
+	if s.Stats.Consumed["vehicles"] < int64(len(s.Vehicles)) {
+		t.Errorf("consumed %v for %d vehicles", s.Stats.Consumed, len(s.Vehicles))
+	}
+}
+
+func TestSnapshotTextFrameFits(t *testing.T) {
+	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	out, errOut, code := run(t, bin, "snapshot", "--demo", "--after", "2s", "--width", "100", "--height", "30")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	out = strings.TrimSuffix(out, "\n")
+	rows := strings.Split(out, "\n")
+	if len(rows) != 30 {
+		t.Fatalf("%d lines, want 30:\n%s", len(rows), out)
+	}
+	braille := 0
+	for i, r := range rows {
+		if w := ansi.StringWidth(r); w > 100 {
+			t.Errorf("line %d is %d cells wide: %q", i, w, r)
+		}
+		for _, c := range r {
+			if c > 0x2800 && c <= 0x28ff {
+				braille++
+			}
+		}
+	}
+	if strings.ContainsRune(out, '\x1b') {
+		t.Error("text frame has escape sequences")
+	}
+	if braille < 50 {
+		t.Errorf("only %d braille cells: the map is not drawn\n%s", braille, out)
+	}
+	if !strings.Contains(out, "vehicles on") || !strings.Contains(out, "LINE") {
+		t.Errorf("frame lacks header or line table:\n%s", out)
+	}
+}
+
+func TestErrorsAndExitCodes(t *testing.T) {
+	fw := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	sim := testutil.Binary(t, "./cmd/sim", "fleetsim")
+	tests := []struct {
+		name string
+		bin  string
+		args []string
+		code int
+		want []string
+	}{
+		{"snapshot without broker", fw, []string{"snapshot", "-b", "127.0.0.1:1", "--after", "1s"}, 1,
+			[]string{"fleetwatch: snapshot: no broker reachable at 127.0.0.1:1", "--demo"}},
+		{"bad --from", fw, []string{"snapshot", "--from", "someday"}, 2, []string{"--from", "earliest"}},
+		{"unknown -X", fw, []string{"snapshot", "-X", "bogus.prop=1"}, 2, []string{"bogus.prop", "unknown property"}},
+		{"malformed -X", fw, []string{"-X", "client.id"}, 2, []string{"key=value"}},
+		{"unknown flag", fw, []string{"--bogus"}, 2, []string{"unknown flag"}},
+		{"unknown command", fw, []string{"frobnicate"}, 2, []string{"unknown command"}},
+		{"missing network", fw, []string{"snapshot", "--network", "/nonexistent.geojson"}, 1, []string{"open network /nonexistent.geojson"}},
+		{"bad speedup", sim, []string{"--speedup", "fast"}, 2, []string{"--speedup"}},
+		{"bad output", sim, []string{"--output", "csv"}, 2, []string{"--output"}},
+		{"sim without broker", sim, []string{"-b", "127.0.0.1:1", "--duration", "1s"}, 1, []string{"fleetsim:", "127.0.0.1:1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := run(t, tt.bin, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
+			}
+			if n := strings.Count(strings.TrimSpace(errOut), "\n"); n != 0 {
+				t.Errorf("error is %d lines, want one:\n%s", n+1, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr %q lacks %q", errOut, w)
+				}
+			}
+			if strings.Contains(errOut, "goroutine") || strings.Contains(errOut, "panic") {
+				t.Errorf("stack trace on stderr: %s", errOut)
+			}
+		})
+	}
+}
+
+func TestSimJSONLIsDeterministic(t *testing.T) {
+	sim := testutil.Binary(t, "./cmd/sim", "fleetsim")
+	args := []string{"--output", "jsonl", "--speedup", "max", "--duration", "5m", "--seed", "42", "--start", "2026-11-22T07:30:00Z"}
+	out1, err1, code1 := run(t, sim, args...)
+	out2, _, code2 := run(t, sim, args...)
+	if code1 != 0 || code2 != 0 {
+		t.Fatalf("exit %d/%d: %s", code1, code2, err1)
+	}
+	if out1 != out2 {
+		t.Fatal("same seed and flags gave different output")
+	}
+	out3, _, _ := run(t, sim, append(args[:len(args)-3:len(args)-3], "43", "--start", "2026-11-22T07:30:00Z")...)
+	if out3 == out1 {
+		t.Fatal("a different seed gave the same output")
+	}
+	var sum struct {
+		Produced map[string]int64 `json:"produced"`
+		Failed   int64            `json:"failed"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(err1)), &sum); err != nil {
+		t.Fatalf("summary line %q: %v", err1, err)
+	}
+	counts := map[string]int64{}
+	for _, line := range strings.Split(strings.TrimSpace(out1), "\n") {
+		var rec struct {
+			Topic string          `json:"topic"`
+			Key   string          `json:"key"`
+			Value json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Key == "" || len(rec.Value) == 0 {
+			t.Fatalf("bad line %q: %v", line, err)
+		}
+		counts[strings.TrimPrefix(rec.Topic, "fleet.")]++
+	}
+	for _, k := range []string{"vehicles", "stations", "weather"} {
+		if counts[k] == 0 || counts[k] != sum.Produced[k] {
+			t.Errorf("%s: %d lines, summary says %d", k, counts[k], sum.Produced[k])
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startBroker runs `fleetsim broker` as its own process, as a user would.
+func startBroker(t *testing.T) string {
+	t.Helper()
+	sim := testutil.Binary(t, "./cmd/sim", "fleetsim")
+	addr := freeAddr(t)
+	cmd := exec.Command(sim, "broker", "--listen", addr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	testutil.Eventually(t, 10*time.Second, "broker port", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return addr
+}
+
+// kcat, an independent client, reads back exactly what fleetsim says it produced.
+func TestSimProducedEqualsWhatKcatReads(t *testing.T) {
+	kcat := testutil.Require(t, "kcat")
+	sim := testutil.Binary(t, "./cmd/sim", "fleetsim")
+	addr := startBroker(t)
+	_, errOut, code := run(t, sim, "-b", addr, "--speedup", "max", "--duration", "3m", "--seed", "5", "--vehicles", "12")
+	if code != 0 {
+		t.Fatalf("fleetsim exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	var sum struct {
+		Produced map[string]int64 `json:"produced"`
+		Failed   int64            `json:"failed"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatalf("summary %q: %v", errOut, err)
+	}
+	if sum.Failed != 0 {
+		t.Fatalf("failed %d", sum.Failed)
+	}
+	for _, k := range []string{"vehicles", "stations", "weather"} {
+		out, kerr, code := run(t, kcat, "-C", "-b", addr, "-t", "fleet."+k, "-o", "beginning", "-e", "-q", "-f", "%k\n")
+		if code != 0 {
+			t.Fatalf("kcat %s: exit %d: %s", k, code, kerr)
+		}
+		n := int64(strings.Count(out, "\n"))
+		if n == 0 || n != sum.Produced[k] {
+			t.Errorf("%s: kcat read %d, fleetsim produced %d", k, n, sum.Produced[k])
+		}
+	}
+}
+
+// Records from another producer (kcat), good and bad, are counted and the
+// bad ones skipped.
+func TestForeignProducerGoodAndBadRecords(t *testing.T) {
+	kcat := testutil.Require(t, "kcat")
+	fw := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	addr := startBroker(t)
+	produce := func(topic, data string) {
+		cmd := exec.Command(kcat, "-P", "-b", addr, "-t", topic, "-K", "|")
+		cmd.Stdin = strings.NewReader(data)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("kcat -P: %v: %s", err, out)
+		}
+	}
+	produce("fleet.vehicles", strings.Join([]string{
+		`bus-1|{"vehicle_id":"bus-1","line":"red","lat":41.9,"lon":-87.6,"ts":1795341600}`,
+		`bus-2|{"vehicle_id":"bus-2","line":"red","lat":41.8,"lon":-87.6,"speed_kmh":20,"ts":"2026-11-22T10:00:00Z"}`,
+		`bus-3|{"vehicle_id":"bus-3","line":"blue","lat":41.7,"lon":-87.7,"ts":1795341600123}`,
+		`bad-1|{"vehicle_id":"bad-1","lat":95,"lon":-87.6}`,
+		`bad-2|not json at all`,
+		`bad-3|{"lat":41.9,"lon":-87.6}`,
+	}, "\n")+"\n")
+	produce("fleet.stations", `clark-lake|{"type":"station","station_id":"clark-lake","name":"Clark/Lake","lines":["blue"],"lat":41.885737,"lon":-87.630886}`+"\n"+
+		`clark-lake|{"type":"turnstile","station_id":"clark-lake","entries":4}`+"\n")
+	out, errOut, code := run(t, fw, "snapshot", "-b", addr, "--until-caught-up", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var s summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Vehicles) != 3 || s.Stats.Consumed["vehicles"] != 6 || s.Stats.Rejected["vehicles"] != 3 {
+		t.Fatalf("vehicles %+v stats %+v", s.Vehicles, s.Stats)
+	}
+	if len(s.Stations) != 1 || s.Stations[0].Name != "Clark/Lake" || s.Stats.Consumed["stations"] != 2 {
+		t.Fatalf("stations %+v", s.Stations)
+	}
+	if s.Stats.Consumed["weather"] != 0 || len(s.Weather) != 0 {
+		t.Fatalf("weather topic never created should read as empty: %+v", s.Stats)
+	}
+}
