@@ -1,0 +1,36 @@
+package model
+
+import (
+	"testing"
+	"time"
+)
+
+var benchVehicle = []byte(`{"vehicle_id":"blue-07","line":"blue","lat":41.8781,"lon":-87.6298,"heading":90,"speed_kmh":32.5,"status":"in_transit","stop_id":"clark-lake","delay_s":45,"occupancy":0.63,"ts":"2026-11-22T10:00:00.123Z"}`)
+
+// BenchmarkDecodeVehicle is the per-message decoding cost of a full position report.
+func BenchmarkDecodeVehicle(b *testing.B) {
+	rec := Record{Kind: KindVehicles, Key: []byte("blue-07"), Value: benchVehicle, Time: time.Now()}
+	b.SetBytes(int64(len(benchVehicle)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkApplyVehicle folds position reports of 1000 vehicles into the fleet.
+func BenchmarkApplyVehicle(b *testing.B) {
+	f := NewFleet()
+	ids := make([]string, 1000)
+	for i := range ids {
+		ids[i] = "v" + string(rune('a'+i%26)) + string(rune('a'+i/26%26))
+	}
+	ts := time.Now()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		f.Apply(VehiclePosition{VehicleID: ids[i%len(ids)], Line: "blue", Lat: 41.8, Lon: -87.6, TS: ts.Add(time.Duration(i))})
+		i++
+	}
+}

@@ -1,0 +1,157 @@
+package view
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/network"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var fixedTime = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+// fixedSnapshot builds a fleet by hand: two vehicles per line placed on the
+// line's own geometry, a stopped one, arrivals, entries and weather.
+func fixedSnapshot(net *network.Network) model.Snapshot {
+	f := model.NewFleet()
+	for i, l := range net.Lines {
+		path := l.Paths[0]
+		for j, frac := range []float64{0.25, 0.7} {
+			p := path[int(frac*float64(len(path)-1))]
+			v := model.VehiclePosition{VehicleID: l.ID + "-0" + string(rune('1'+j)), Line: l.ID, Lat: p[1], Lon: p[0],
+				SpeedKmh: float64(30 + 5*i + j), Status: model.StatusInTransit, TS: fixedTime, Has: model.HasSpeed}
+			if j == 1 && i == 0 {
+				v.Status, v.SpeedKmh = model.StatusStoppedAt, 0
+			}
+			f.Apply(v)
+		}
+		stations := net.StationsOf(l.ID)
+		for k, st := range stations[:3] {
+			f.Apply(model.StationInfo{StationID: st.ID, Name: st.Name, Lines: st.Lines})
+			f.Apply(model.Turnstile{StationID: st.ID, Entries: int64(10*(i+1) + k), TS: fixedTime})
+		}
+		st := stations[1].ID
+		f.Apply(model.Arrival{StationID: st, VehicleID: l.ID + "-01", Line: l.ID, Direction: "a", TS: fixedTime})
+		f.Apply(model.Arrival{StationID: st, VehicleID: l.ID + "-02", Line: l.ID, Direction: "a", TS: fixedTime.Add(time.Duration(300+30*i) * time.Second)})
+	}
+	f.Apply(model.Weather{Area: "loop", TempC: -3.5, WindKmh: 22, Humidity: 71, Condition: "snow", TS: fixedTime})
+	f.Apply(model.Weather{Area: "north", TempC: -4, WindKmh: 30, Humidity: 80, Condition: "cloudy", TS: fixedTime})
+	f.AddCounters(model.KindVehicles, 1234, false)
+	f.AddCounters(model.KindVehicles, 2, true)
+	return f.Snapshot()
+}
+
+func fixedStatus() Status {
+	return Status{Brokers: "127.0.0.1:9092", Connected: true, Topics: 3, Partitions: 18, Rate: 412}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/view -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("frame differs from %s (go test ./internal/view -update to accept):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestGoldenFrame(t *testing.T) {
+	net := network.Default()
+	snap := fixedSnapshot(net)
+	for _, size := range []struct {
+		name string
+		w, h int
+	}{{"frame_100x30.golden", 100, 30}, {"frame_120x40.golden", 120, 40}, {"frame_50x16.golden", 50, 16}} {
+		t.Run(size.name, func(t *testing.T) {
+			s := NewScreen(net, termenv.Ascii, nil)
+			got := s.Render(Frame{Snap: snap, Status: fixedStatus(), Now: fixedTime}, size.w, size.h)
+			checkFits(t, got, size.w, size.h)
+			if strings.ContainsRune(got, '\x1b') {
+				t.Fatal("plain frame has escape sequences")
+			}
+			golden(t, size.name, got+"\n")
+		})
+	}
+}
+
+func checkFits(t *testing.T, frame string, w, h int) {
+	t.Helper()
+	rows := strings.Split(frame, "\n")
+	if len(rows) != h {
+		t.Fatalf("%d rows, want %d", len(rows), h)
+	}
+	for i, r := range rows {
+		if got := ansi.StringWidth(r); got != w {
+			t.Errorf("row %d is %d cells, want %d: %q", i, got, w, r)
+		}
+	}
+}
+
+// Colour output has the same layout: stripping the escapes gives the plain frame.
+func TestColourFrameMatchesPlain(t *testing.T) {
+	net := network.Default()
+	snap := fixedSnapshot(net)
+	f := Frame{Snap: snap, Status: fixedStatus(), Now: fixedTime}
+	plain := NewScreen(net, termenv.Ascii, nil).Render(f, 100, 30)
+	colour := NewScreen(net, termenv.TrueColor, nil).Render(f, 100, 30)
+	if !strings.Contains(colour, "\x1b[38;2;") {
+		t.Fatal("no true-colour escapes in a true-colour frame")
+	}
+	checkFits(t, colour, 100, 30)
+	if ansi.Strip(colour) != plain {
+		t.Fatalf("colour frame differs from plain once stripped:\n%s\n---\n%s", ansi.Strip(colour), plain)
+	}
+}
+
+func TestUnreachableStatusLine(t *testing.T) {
+	net := network.Default()
+	s := NewScreen(net, termenv.Ascii, nil)
+	f := Frame{Status: Status{Brokers: "localhost:9092",
+		Err: "kafka: client has run out of available brokers to talk to: dial tcp [::1]:9092: connect: connection refused"}}
+	rows := strings.Split(s.Render(f, 120, 20), "\n")
+	last := rows[len(rows)-1]
+	for _, want := range []string{"localhost:9092", "connection refused", "--demo"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("status line %q lacks %q", last, want)
+		}
+	}
+}
+
+func TestSummaryJSONShape(t *testing.T) {
+	net := network.Default()
+	b, err := SummaryJSON(fixedSnapshot(net))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{`"vehicles": [`, `"vehicle_id": "`, `"lines": [`, `"avg_speed_kmh"`, `"headway_s": 300`,
+		`"stations": [`, `"arrivals"`, `"entries"`, `"weather": [`, `"temp_c": -3.5`, `"consumed": {`, `"rejected": {`,
+		`"vehicles": 2`, `"ts": "2026-11-22T10:00:00.000Z"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %s", want)
+		}
+	}
+	empty, _ := SummaryJSON(model.Snapshot{})
+	if !strings.Contains(string(empty), `"vehicles": []`) {
+		t.Errorf("empty summary should list empty arrays, got %s", empty)
+	}
+}
