@@ -43,18 +43,3 @@ func (v Viewport) Project(p orb.Point) (x, y float64) {
 	y = float64(v.H)/2 - (m[1]-v.Center[1])/(v.MetersPerDot*v.Aspect)
 	return x, y
 }
-
-// Zoom returns the viewport scaled by factor (>1 zooms in) about its centre.
-func (v Viewport) Zoom(factor float64) Viewport {
-	if factor > 0 {
-		v.MetersPerDot /= factor
-	}
-	return v
-}
-
-// Pan returns the viewport moved by dx, dy dots.
-func (v Viewport) Pan(dx, dy float64) Viewport {
-	v.Center[0] += dx * v.MetersPerDot
-	v.Center[1] -= dy * v.MetersPerDot * v.Aspect
-	return v
-}

@@ -82,8 +82,7 @@ type Status struct {
 	Partitions int    // partitions being read
 	// Ready is set once the first look at the topics is done: records
 	// produced after it are read whatever --from says.
-	Ready    bool
-	CaughtUp bool
+	Ready bool
 }
 
 // Consumer reads every partition of its topics and hands records to the handler.
@@ -213,7 +212,6 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 	discover()
 	if c.cfg.UntilCaughtUp {
 		wg.Wait()
-		c.setStatus(func(s *Status) { s.CaughtUp = true })
 		return nil
 	}
 	tick := time.NewTicker(c.cfg.Rediscover)

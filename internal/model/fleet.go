@@ -33,15 +33,6 @@ type Counters struct {
 	Rejected [numKinds]int64
 }
 
-// Add returns the element-wise sum of two counter sets.
-func (c Counters) Add(o Counters) Counters {
-	for i := range c.Consumed {
-		c.Consumed[i] += o.Consumed[i]
-		c.Rejected[i] += o.Rejected[i]
-	}
-	return c
-}
-
 // Total returns the records consumed over all streams.
 func (c Counters) Total() (consumed, rejected int64) {
 	for i := range c.Consumed {
@@ -166,9 +157,6 @@ func (f *Fleet) measureHeadway(a Arrival) {
 	}
 	f.lastArrival[key] = arrivalMark{vehicle: a.VehicleID, ts: a.TS}
 }
-
-// Len returns how many vehicles are held.
-func (f *Fleet) Len() int { return len(f.vehicles) }
 
 // Snapshot copies the state for a reader.
 func (f *Fleet) Snapshot() Snapshot {

@@ -74,9 +74,6 @@ func NewScreen(net *network.Network, profile termenv.Profile, keys []HelpLine) *
 	return s
 }
 
-// Map returns the screen's map, for callers that need its projection.
-func (s *Screen) Map() *Map { return s.m }
-
 // sideWidth is the width of the right-hand panel for a terminal width, 0
 // when the terminal is too narrow to give the map room beside it.
 func sideWidth(w int) int {
@@ -239,14 +236,17 @@ func (s *Screen) statusBar(st Status, snap model.Snapshot, w int) string {
 	}
 	rej := fmt.Sprintf("rejected %d", rejected)
 	if rejected > 0 {
+		if st.LastReject != "" {
+			rej += " (last: " + st.LastReject + ")"
+		}
 		rej = s.warn.Render(rej)
 	}
 	parts := []string{conn,
 		fmt.Sprintf("%d topics/%d partitions", st.Topics, st.Partitions),
 		fmt.Sprintf("%.0f ev/s", st.Rate),
 		fmt.Sprintf("%d events", consumed),
-		rej,
 		s.dim.Render("? help · q quit"),
+		rej, // last: a long rejection reason is what gets cut
 	}
 	if !st.Connected && st.Err != "" {
 		parts = []string{conn, s.dim.Render("q quit")}

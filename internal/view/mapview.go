@@ -70,9 +70,6 @@ func NewMap(net *network.Network, profile termenv.Profile) *Map {
 	return m
 }
 
-// Viewport returns the projection of the last render.
-func (m *Map) Viewport() geo.Viewport { return m.vp }
-
 func (m *Map) resize(cols, rows int) {
 	if cols == m.cols && rows == m.rows && m.static != nil {
 		return

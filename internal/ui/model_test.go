@@ -1,0 +1,73 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/network"
+	"github.com/fleetwatch/fleetwatch/internal/view"
+)
+
+// fakeSource stands in for the store: the model only reads snapshots.
+type fakeSource struct {
+	snaps int
+	fleet *model.Fleet
+}
+
+func (f *fakeSource) Snapshot() model.Snapshot { f.snaps++; return f.fleet.Snapshot() }
+func (f *fakeSource) Status() view.Status {
+	return view.Status{Brokers: "b:9092", Connected: true, Topics: 3, Partitions: 18}
+}
+
+func TestModelRedrawsOnFramesOnlyAndHandlesKeys(t *testing.T) {
+	src := &fakeSource{fleet: model.NewFleet()}
+	src.fleet.Apply(model.VehiclePosition{VehicleID: "red-01", Line: "red", Lat: 41.9, Lon: -87.65, TS: time.Now()})
+	var m tea.Model = New(src, network.Default(), termenv.Ascii)
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	if src.snaps != 0 {
+		t.Fatal("a resize read the state; only frames should")
+	}
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	m, cmd := m.Update(frameMsg(t0))
+	if cmd == nil || src.snaps != 1 {
+		t.Fatalf("frame: cmd %v, %d snapshots", cmd, src.snaps)
+	}
+	screen := m.View()
+	if rows := strings.Split(screen, "\n"); len(rows) != 30 || !strings.Contains(rows[0], "1 vehicles on 1 lines") {
+		t.Fatalf("screen:\n%s", screen)
+	}
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'?'}})
+	if !strings.Contains(m.View(), "KEYS") {
+		t.Fatal("? did not open the help")
+	}
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'?'}})
+	if strings.Contains(m.View(), "KEYS") {
+		t.Fatal("? did not close the help")
+	}
+	_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'q'}})
+	if cmd == nil {
+		t.Fatal("q gave no command")
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Fatal("q did not quit")
+	}
+}
+
+func TestRateMeter(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	var r rateMeter
+	r = r.observe(t0, 100)
+	r = r.observe(t0.Add(500*time.Millisecond), 400) // under a second: not yet measured
+	if r.perSec != 0 {
+		t.Fatalf("rate after 0.5 s: %v", r.perSec)
+	}
+	r = r.observe(t0.Add(2*time.Second), 700)
+	if r.perSec != 300 {
+		t.Fatalf("rate %v, want 300", r.perSec)
+	}
+}
