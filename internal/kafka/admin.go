@@ -9,7 +9,7 @@ import (
 
 // EnsureTopics creates the topics that do not exist yet.
 func EnsureTopics(opts Options, names []string, partitions int32, replication int16) error {
-	c, err := opts.saramaConfig()
+	c, err := opts.saramaConfig(nil)
 	if err != nil {
 		return err
 	}

@@ -29,8 +29,13 @@ func ParseProps(list []string) (map[string]string, error) {
 		if !ok || k == "" {
 			return nil, fmt.Errorf("-X %q: want key=value", kv)
 		}
-		if _, known := propSetters[k]; !known {
+		set, known := propSetters[k]
+		if !known {
 			return nil, fmt.Errorf("-X %s: unknown property; supported: %s", k, strings.Join(knownProps(), ", "))
+		}
+		// Check the value now, so a typo is a usage error before anything connects.
+		if err := set(sarama.NewConfig(), v); err != nil {
+			return nil, fmt.Errorf("-X %s=%s: %w", k, v, err)
 		}
 		props[k] = v
 	}
@@ -56,6 +61,51 @@ var propSetters = map[string]func(c *sarama.Config, v string) error{
 		c.Net.ReadTimeout, c.Net.WriteTimeout = d, d
 		return err
 	},
+	"acks": func(c *sarama.Config, v string) error {
+		switch v {
+		case "0":
+			c.Producer.RequiredAcks = sarama.NoResponse
+		case "1":
+			c.Producer.RequiredAcks = sarama.WaitForLocal
+		case "all", "-1":
+			c.Producer.RequiredAcks = sarama.WaitForAll
+		default:
+			return fmt.Errorf("want 0, 1 or all")
+		}
+		return nil
+	},
+	"enable.idempotence": func(c *sarama.Config, v string) error {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false")
+		}
+		c.Producer.Idempotent = on
+		if on {
+			// What idempotence needs: every in-sync replica acknowledges and
+			// one request in flight per broker keeps the order on retry.
+			c.Producer.RequiredAcks = sarama.WaitForAll
+			c.Net.MaxOpenRequests = 1
+		}
+		return nil
+	},
+	"compression.type": func(c *sarama.Config, v string) error {
+		codecs := map[string]sarama.CompressionCodec{"none": sarama.CompressionNone, "gzip": sarama.CompressionGZIP,
+			"snappy": sarama.CompressionSnappy, "lz4": sarama.CompressionLZ4, "zstd": sarama.CompressionZSTD}
+		codec, ok := codecs[strings.ToLower(v)]
+		if !ok {
+			return fmt.Errorf("want none, gzip, snappy, lz4 or zstd")
+		}
+		c.Producer.Compression = codec
+		return nil
+	},
+	"linger.ms": func(c *sarama.Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a number of milliseconds")
+		}
+		c.Producer.Flush.Frequency = time.Duration(n) * time.Millisecond
+		return nil
+	},
 }
 
 func millis(v string) (time.Duration, error) {
@@ -79,8 +129,9 @@ func knownProps() []string {
 func (o Options) BrokerList() string { return strings.Join(o.Brokers, ",") }
 
 // saramaConfig builds the client configuration shared by consumer, producer
-// and admin, with -X properties applied last so that they win.
-func (o Options) saramaConfig() (*sarama.Config, error) {
+// and admin. role sets the defaults of one kind of client; -X properties are
+// applied last so that they win.
+func (o Options) saramaConfig(role func(c *sarama.Config)) (*sarama.Config, error) {
 	c := sarama.NewConfig()
 	c.ClientID = "fleetwatch"
 	if o.ClientID != "" {
@@ -92,6 +143,9 @@ func (o Options) saramaConfig() (*sarama.Config, error) {
 	// Watching must never create topics: a typo in a topic flag would
 	// otherwise leave an empty topic behind on the cluster.
 	c.Metadata.AllowAutoTopicCreation = false
+	if role != nil {
+		role(c)
+	}
 	for _, k := range knownPropsIn(o.Props) {
 		if err := propSetters[k](c, o.Props[k]); err != nil {
 			return nil, fmt.Errorf("-X %s=%s: %w", k, o.Props[k], err)

@@ -120,16 +120,17 @@ var ErrUnreachable = errors.New("no broker reachable")
 // Run consumes until ctx ends (nil), until caught up (nil), or until the
 // brokers cannot be reached and Retry is off (an error wrapping ErrUnreachable).
 func (c *Consumer) Run(ctx context.Context) error {
-	scfg, err := c.cfg.saramaConfig()
+	scfg, err := c.cfg.saramaConfig(func(c *sarama.Config) {
+		c.Consumer.Return.Errors = true
+		c.Consumer.Fetch.Default = 4 << 20
+		c.Consumer.MaxWaitTime = 250 * time.Millisecond
+		// A topic that does not exist yet is looked for again at the next
+		// rediscovery; retrying inside one look only delays the others.
+		c.Metadata.Retry.Max = 0
+	})
 	if err != nil {
 		return err
 	}
-	scfg.Consumer.Return.Errors = true
-	scfg.Consumer.Fetch.Default = 4 << 20
-	scfg.Consumer.MaxWaitTime = 250 * time.Millisecond
-	// A topic that does not exist yet is looked for again at the next
-	// rediscovery; retrying inside one look only delays the others.
-	scfg.Metadata.Retry.Max = 0
 	backoff := 500 * time.Millisecond
 	for {
 		client, err := sarama.NewClient(c.cfg.Brokers, scfg)

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -24,22 +25,27 @@ type Producer struct {
 
 // NewProducer connects to the brokers. topics names the topic of each stream.
 func NewProducer(opts Options, topics map[model.Kind]string) (*Producer, error) {
-	c, err := opts.saramaConfig()
+	c, err := opts.saramaConfig(func(c *sarama.Config) {
+		if opts.ClientID == "" {
+			c.ClientID = "fleetsim"
+		}
+		c.Metadata.AllowAutoTopicCreation = true
+		c.Producer.Return.Successes = true
+		c.Producer.Return.Errors = true
+		c.Producer.RequiredAcks = sarama.WaitForAll
+		c.Producer.Compression = sarama.CompressionLZ4
+		c.Producer.Flush.Frequency = 5 * time.Millisecond
+		c.Producer.Flush.Messages = 1000
+		c.Producer.Flush.MaxMessages = 5000
+		c.ChannelBufferSize = 4096
+		// A broker that goes away is waited for (about half a minute)
+		// before a record counts as failed.
+		c.Producer.Retry.Max = 60
+		c.Producer.Retry.Backoff = 500 * time.Millisecond
+	})
 	if err != nil {
 		return nil, err
 	}
-	if opts.ClientID == "" {
-		c.ClientID = "fleetsim"
-	}
-	c.Metadata.AllowAutoTopicCreation = true
-	c.Producer.Return.Successes = true
-	c.Producer.Return.Errors = true
-	c.Producer.RequiredAcks = sarama.WaitForAll
-	c.Producer.Compression = sarama.CompressionLZ4
-	c.Producer.Flush.Frequency = 5 * time.Millisecond
-	c.Producer.Flush.Messages = 1000
-	c.Producer.Retry.Max = 10
-	c.Producer.Retry.Backoff = 250 * time.Millisecond
 	ap, err := sarama.NewAsyncProducer(opts.Brokers, c)
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s: %s", ErrUnreachable, opts.BrokerList(), oneLine(err))
@@ -69,7 +75,8 @@ func NewProducer(opts Options, topics map[model.Kind]string) (*Producer, error) 
 func (p *Producer) Send(kind model.Kind, key string, value []byte) {
 	msg := &sarama.ProducerMessage{Topic: p.topics[kind], Key: sarama.StringEncoder(key), Metadata: kind}
 	if value != nil {
-		msg.Value = sarama.ByteEncoder(value)
+		// The caller may reuse value; the producer keeps it until acknowledged.
+		msg.Value = sarama.ByteEncoder(bytes.Clone(value))
 	}
 	p.ap.Input() <- msg
 }

@@ -22,6 +22,8 @@ type route struct {
 	path  orb.LineString
 	cum   []float64 // distance from path[0] to path[i]
 	stops []stop    // by position along the path
+	// vehicles running on the route, to keep their headway
+	vehicles []*vehicle
 }
 
 type stop struct {

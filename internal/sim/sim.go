@@ -1,22 +1,27 @@
 // Package sim is fleetsim's simulator: vehicles moving along the network's
-// lines, stopping at stations, with turnstile counts and weather. Stepping is
-// a pure function of the seed and the configuration; only Run touches the
-// wall clock, to pace the output.
+// lines, accelerating, braking and dwelling at stations, keeping their
+// headway, sometimes running late; arrivals, turnstile counts on a daily
+// ridership curve, and weather that drifts. Stepping is a pure function of
+// the seed and the configuration; only Run touches the wall clock, to pace
+// the output.
 package sim
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 )
 
-// Sink receives the simulator's records; a Kafka producer or a JSONL writer.
+// Sink receives the simulator's records; a Kafka producer or a JSONL
+// writer. The value is only valid during the call: the simulator reuses it.
 type Sink interface {
 	Send(kind model.Kind, key string, value []byte)
 }
@@ -32,19 +37,36 @@ type Config struct {
 	Start    time.Time
 	Duration time.Duration // simulated; 0 runs until the context ends
 	Seed     uint64
+	// Shard and Shards select a disjoint part of the output: vehicles,
+	// stations and weather areas whose index modulo Shards is Shard. Every
+	// shard simulates the whole network, so shards agree on every vehicle.
+	Shard, Shards int
 }
 
 // DefaultPerLine is the number of vehicles a line gets when none is asked for.
 const DefaultPerLine = 8
 
+// Bounds of the vehicle model; tests check the output against them.
+const (
+	MaxSpeedKmh   = 70.0 // no vehicle runs faster
+	minCruiseKmh  = 45.0
+	maxCruiseKmh  = 65.0
+	accel         = 1.0 // m/s²
+	decel         = 1.2 // m/s²
+	MinDwell      = 15.0
+	MaxDwell      = 60.0 // boarding and alighting, before holding
+	MaxHold       = 60.0 // extra seconds held at a stop to restore the headway
+	Layover       = 90.0 // seconds at a terminal before turning back
+	capacity      = 120.0
+	slowZoneEvery = 45 * 60.0 // mean seconds between slow zones of one vehicle
+)
+
 const (
 	turnstileEvery = time.Minute
 	weatherEvery   = 5 * time.Minute
-	accel          = 1.0 // m/s²
-	decel          = 1.2 // m/s²
-	minDwell       = 20.0
-	maxDwell       = 45.0
-	layover        = 90.0 // seconds at a terminal before turning back
+	// slots staggers position reports over the tick, as real vehicles do,
+	// instead of sending the whole fleet at once every tick.
+	slots = 10
 )
 
 // Sim is a running simulation.
@@ -56,26 +78,35 @@ type Sim struct {
 	areas    []*area
 	stations []network.Station
 	now      time.Time
+	step     time.Duration // simulated time per Step
+	slot     int
 	nextTurn time.Time
 	nextWx   time.Time
 	started  bool
+	enc      encoder
+	clock    atomic.Int64 // now, in Unix nanoseconds, for progress reports from other goroutines
 }
 
 type vehicle struct {
+	index     int
+	rank      int // place along the loop among the route's vehicles
 	id        string
 	route     *route
 	s         float64 // metres along the path
 	dir       int     // +1 towards the path's end, -1 back
 	speed     float64 // m/s
-	cruise    float64 // m/s
+	cruise    float64 // m/s, planned
+	slowUntil float64 // sim seconds: a slow zone (works, signals) until then
 	dwell     float64 // seconds left standing at lastStop
 	lastStop  int     // index in route.stops, -1 before the first stop
 	nextStop  int
-	delay     float64 // seconds, positive is late
-	occupancy float64
+	travelled float64 // metres since the start, for the schedule
+	sched     float64 // planned metres per second, dwells included
+	load      float64 // passengers on board
 }
 
 type area struct {
+	index                       int
 	id                          string
 	temp, wind, humidity, phase float64
 }
@@ -88,11 +119,22 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.Tick <= 0 {
 		cfg.Tick = time.Second
 	}
+	if cfg.Shards <= 0 {
+		cfg.Shards = 1
+	}
+	if cfg.Shard < 0 || cfg.Shard >= cfg.Shards {
+		return nil, fmt.Errorf("shard %d/%d: want 0 ≤ i < n", cfg.Shard, cfg.Shards)
+	}
 	if cfg.Start.IsZero() {
 		cfg.Start = time.Now()
 	}
 	cfg.Start = cfg.Start.UTC().Truncate(time.Millisecond)
-	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), now: cfg.Start}
+	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), now: cfg.Start,
+		step: cfg.Tick / slots}
+	if s.step <= 0 {
+		s.step = cfg.Tick
+	}
+	s.clock.Store(s.now.UnixNano())
 	s.stations = cfg.Network.Stations
 	for _, l := range cfg.Network.Lines {
 		r := newRoute(l, cfg.Network.StationsOf(l.ID))
@@ -104,18 +146,32 @@ func New(cfg Config) (*Sim, error) {
 		return nil, fmt.Errorf("network has no line with two or more stations on it")
 	}
 	s.placeVehicles()
-	for _, z := range cfg.Network.Zones {
-		s.areas = append(s.areas, s.newArea(z.ID))
+	for i, z := range cfg.Network.Zones {
+		s.areas = append(s.areas, s.newArea(i, z.ID))
 	}
 	if len(s.areas) == 0 {
-		s.areas = append(s.areas, s.newArea("network"))
+		s.areas = append(s.areas, s.newArea(0, "network"))
 	}
 	return s, nil
 }
 
-func (s *Sim) newArea(id string) *area {
-	return &area{id: id, temp: 4 + s.rng.Float64()*4, wind: 10 + s.rng.Float64()*10,
+func (s *Sim) newArea(i int, id string) *area {
+	return &area{index: i, id: id, temp: 4 + s.rng.Float64()*4, wind: 10 + s.rng.Float64()*10,
 		humidity: 60 + s.rng.Float64()*20, phase: s.rng.Float64() * 2 * math.Pi}
+}
+
+// mine reports whether this shard sends the item with the given index.
+func (s *Sim) mine(index int) bool { return index%s.cfg.Shards == s.cfg.Shard }
+
+// roundTrip estimates one vehicle's time for a full round trip of the route
+// at the given cruising speed: running, braking and accelerating at every
+// stop, a typical dwell, and the layovers.
+func (r *route) roundTrip(cruise float64) float64 {
+	stops := float64(len(r.stops))
+	perStop := MinDwell + 10 + cruise/accel/2 + cruise/decel/2
+	// Slow zones cost 60 % of the running time they cover.
+	slowLoss := 1 + 0.6*240/slowZoneEvery
+	return 2*(r.length()/cruise*slowLoss+stops*perStop) + 2*Layover
 }
 
 func (s *Sim) placeVehicles() {
@@ -134,20 +190,23 @@ func (s *Sim) placeVehicles() {
 			// headway starts regular in both directions.
 			u := (float64(i) + 0.5) * 2 * length / float64(count)
 			v := &vehicle{
-				id:        fmt.Sprintf("%s-%02d", r.line, i+1),
-				route:     r,
-				s:         u,
-				dir:       1,
-				cruise:    (45 + s.rng.Float64()*20) / 3.6,
-				lastStop:  -1,
-				occupancy: 0.2 + s.rng.Float64()*0.4,
+				index:    len(s.vehicles),
+				id:       fmt.Sprintf("%s-%02d", r.line, i+1),
+				route:    r,
+				s:        u,
+				dir:      1,
+				cruise:   (minCruiseKmh + s.rng.Float64()*(maxCruiseKmh-minCruiseKmh)) / 3.6,
+				lastStop: -1,
+				load:     capacity * (0.2 + s.rng.Float64()*0.4),
 			}
 			if u > length {
 				v.s, v.dir = 2*length-u, -1
 			}
+			v.sched = 2 * length / r.roundTrip(v.cruise)
 			v.speed = v.cruise
 			v.nextStop = r.nextStopFrom(v.s, v.dir)
 			s.vehicles = append(s.vehicles, v)
+			r.vehicles = append(r.vehicles, v)
 		}
 	}
 }
@@ -170,50 +229,70 @@ func (r *route) nextStopFrom(s float64, dir int) int {
 	return 0
 }
 
-// VehicleIDs returns the ids of every simulated vehicle.
+// VehicleIDs returns the ids of the vehicles this shard reports.
 func (s *Sim) VehicleIDs() []string {
-	ids := make([]string, len(s.vehicles))
-	for i, v := range s.vehicles {
-		ids[i] = v.id
+	var ids []string
+	for _, v := range s.vehicles {
+		if s.mine(v.index) {
+			ids = append(ids, v.id)
+		}
 	}
 	return ids
 }
 
-// AreaIDs returns the weather areas the simulation reports on.
+// AreaIDs returns the weather areas this shard reports.
 func (s *Sim) AreaIDs() []string {
-	ids := make([]string, len(s.areas))
-	for i, a := range s.areas {
-		ids[i] = a.id
+	var ids []string
+	for _, a := range s.areas {
+		if s.mine(a.index) {
+			ids = append(ids, a.id)
+		}
 	}
 	return ids
 }
 
-// Now returns the simulated time.
-func (s *Sim) Now() time.Time { return s.now }
+// Now returns the simulated time. Unlike the rest of Sim, it may be called
+// from another goroutine while the simulation runs.
+func (s *Sim) Now() time.Time { return time.Unix(0, s.clock.Load()).UTC() }
 
 // Done reports whether the simulated duration has run out.
 func (s *Sim) Done() bool {
 	return s.cfg.Duration > 0 && s.now.Sub(s.cfg.Start) >= s.cfg.Duration
 }
 
-// Step advances the simulation by one tick and sends what happened. The
-// first step also sends the station reference records and the first weather.
+// elapsed is simulated seconds since the start.
+func (s *Sim) elapsed() float64 { return s.now.Sub(s.cfg.Start).Seconds() }
+
+// Step advances the simulation by a tenth of a tick: a tenth of the fleet
+// moves by a whole tick and reports. The first step also sends the station
+// reference records and the first weather.
 func (s *Sim) Step(sink Sink) {
 	if !s.started {
 		s.started = true
-		for _, st := range s.stations {
-			s.send(sink, model.KindStations, st.ID, stationWire{Type: "station", StationID: st.ID, Name: st.Name,
-				Lines: st.Lines, Lat: round6(st.Pos[1]), Lon: round6(st.Pos[0])})
+		s.enc.setTime(s.now)
+		for i, st := range s.stations {
+			if s.mine(i) {
+				sink.Send(model.KindStations, st.ID, s.enc.station(st))
+			}
 		}
 		s.nextTurn = s.now.Add(turnstileEvery)
 		s.nextWx = s.now
 	}
-	dt := s.cfg.Tick.Seconds()
-	s.now = s.now.Add(s.cfg.Tick)
-	for _, v := range s.vehicles {
-		s.move(v, dt, sink)
-		s.report(v, sink)
+	if s.slot == 0 {
+		s.order()
 	}
+	s.now = s.now.Add(s.step)
+	s.clock.Store(s.now.UnixNano())
+	s.enc.setTime(s.now)
+	dt := s.cfg.Tick.Seconds()
+	for i := s.slot; i < len(s.vehicles); i += slots {
+		v := s.vehicles[i]
+		s.move(v, dt, sink)
+		if s.mine(v.index) {
+			sink.Send(model.KindVehicles, v.id, s.enc.position(v, s.delay(v)))
+		}
+	}
+	s.slot = (s.slot + 1) % slots
 	if !s.now.Before(s.nextTurn) {
 		s.turnstiles(sink)
 		s.nextTurn = s.nextTurn.Add(turnstileEvery)
@@ -224,10 +303,14 @@ func (s *Sim) Step(sink Sink) {
 	}
 }
 
+// delay is the schedule deviation in seconds, positive when late: how far
+// the vehicle is behind where its planned average speed would have it.
+func (s *Sim) delay(v *vehicle) float64 {
+	return (s.elapsed()*v.sched - v.travelled) / v.sched
+}
+
 func (s *Sim) move(v *vehicle, dt float64, sink Sink) {
 	r := v.route
-	// Lateness drifts: a slow random walk, pulled back towards on time.
-	v.delay += s.rng.NormFloat64()*1.5 - v.delay*0.002*dt
 	if v.dwell > 0 {
 		v.dwell -= dt
 		v.speed = 0
@@ -243,70 +326,124 @@ func (s *Sim) move(v *vehicle, dt float64, sink Sink) {
 		}
 		v.nextStop = next
 	}
+	now := s.elapsed()
+	if now >= v.slowUntil && s.rng.Float64() < dt/slowZoneEvery {
+		v.slowUntil = now + 120 + s.rng.Float64()*240 // 2 to 6 minutes
+	}
+	// A late vehicle makes up time within the line's speed limit.
+	cruise := math.Min(v.cruise*(1+math.Max(0, math.Min(0.15, s.delay(v)/600))), MaxSpeedKmh/3.6)
+	if now < v.slowUntil {
+		cruise *= 0.4
+	}
 	target := r.stops[v.nextStop].at
 	dist := math.Abs(target - v.s)
 	// Accelerate towards cruising speed, but never faster than the speed
 	// from which the vehicle can still brake to a stop at the next station.
-	v.speed = math.Min(math.Min(v.cruise, v.speed+accel*dt), math.Sqrt(2*decel*dist)+0.5)
+	v.speed = math.Min(math.Min(cruise, v.speed+accel*dt), math.Sqrt(2*decel*dist)+0.5)
 	step := v.speed * dt
 	if step < dist {
 		// Move towards the stop whatever dir says: a vehicle placed beyond
 		// the last stop of its line still reaches it.
 		v.s += math.Copysign(step, target-v.s)
+		v.travelled += step
 		return
 	}
 	v.s = target
+	v.travelled += dist
 	v.speed = 0
 	prev := v.lastStop
 	v.lastStop = v.nextStop
-	terminal := v.lastStop == 0 || v.lastStop == len(r.stops)-1
-	v.dwell = minDwell + s.rng.Float64()*(maxDwell-minDwell)
-	if terminal {
-		v.dwell += layover
+	v.dwell = s.board(v)
+	if v.lastStop == 0 || v.lastStop == len(r.stops)-1 {
+		// At a terminal a late vehicle cuts its layover to catch up.
+		v.dwell += math.Max(30, Layover-math.Max(0, s.delay(v)))
+	} else {
+		v.dwell += s.hold(v)
 	}
-	a := arrivalWire{Type: "arrival", StationID: r.stops[v.lastStop].id, VehicleID: v.id, Line: r.line,
-		Direction: direction(v.dir), TS: s.ts()}
+	if !s.mine(v.index) {
+		return
+	}
+	prevID := ""
 	if prev >= 0 {
-		a.PrevStationID = r.stops[prev].id
+		prevID = r.stops[prev].id
 	}
-	s.send(sink, model.KindStations, a.StationID, a)
+	st := r.stops[v.lastStop].id
+	sink.Send(model.KindStations, st, s.enc.arrival(st, v, prevID))
 }
 
-func direction(dir int) string {
-	if dir > 0 {
-		return "a"
-	}
-	return "b"
+// board exchanges passengers at the stop just reached and returns the dwell
+// it takes: more people, longer stop.
+func (s *Sim) board(v *vehicle) float64 {
+	demand := 15 * s.hourShare() / 0.125 // boarding at a peak-hour stop
+	alight := v.load * (0.15 + 0.2*s.rng.Float64())
+	boarding := demand * (0.5 + s.rng.Float64())
+	v.load = math.Min(capacity*1.5, math.Max(0, v.load-alight+boarding))
+	return math.Min(MaxDwell, MinDwell+0.3*(alight+boarding))
 }
 
-func (s *Sim) report(v *vehicle, sink Sink) {
-	p, bearing := v.route.pointAt(v.s)
-	if v.dir < 0 {
-		bearing = math.Mod(bearing+180, 360)
+// loopPos places a vehicle on its route's round trip: out along the path,
+// then back, so that "ahead" is simply "further along the loop".
+func (v *vehicle) loopPos() float64 {
+	if v.dir > 0 {
+		return v.s
 	}
-	w := vehicleWire{VehicleID: v.id, Line: v.route.line, Lat: round6(p[1]), Lon: round6(p[0]),
-		Heading: math.Round(bearing), SpeedKmh: math.Round(v.speed*3.6*10) / 10, Status: string(model.StatusInTransit),
-		StopID: v.route.stops[v.nextStop].id, DelayS: math.Round(v.delay), Occupancy: math.Round(v.occupancy*100) / 100,
-		TS: s.ts()}
-	if v.dwell > 0 {
-		w.Status = string(model.StatusStoppedAt)
-		w.StopID = v.route.stops[v.lastStop].id
-	}
-	s.send(sink, model.KindVehicles, v.id, w)
+	return 2*v.route.length() - v.s
 }
 
-// ridership is the share of a day's entries in each hour, with the morning
-// and evening peaks of a commuter network.
+// order sorts each route's vehicles along the loop, once per tick, so a
+// vehicle finds its neighbours without scanning the whole line.
+func (s *Sim) order() {
+	for _, r := range s.routes {
+		slices.SortFunc(r.vehicles, func(a, b *vehicle) int { return cmp.Compare(a.loopPos(), b.loopPos()) })
+		for i, v := range r.vehicles {
+			v.rank = i
+		}
+	}
+}
+
+// hold returns extra seconds to wait at a stop: the even-headway rule of
+// dispatchers (wait for half the difference between the gap behind and the
+// gap ahead), and an early vehicle waits for its schedule.
+func (s *Sim) hold(v *vehicle) float64 {
+	r := v.route
+	hold := 0.0
+	if n := len(r.vehicles); n >= 2 {
+		loop := 2 * r.length()
+		gap := func(from, to *vehicle) float64 { return math.Mod(to.loopPos()-from.loopPos()+2*loop, loop) }
+		ahead := gap(v, r.vehicles[(v.rank+1)%n])
+		behind := gap(r.vehicles[(v.rank-1+n)%n], v)
+		hold = (behind - ahead) / 2 / v.sched
+	}
+	if early := -s.delay(v); early > 60 {
+		hold = math.Max(hold, early-60)
+	}
+	return math.Max(0, math.Min(MaxHold, hold))
+}
+
+// ridership is the share of a weekday's entries in each hour, with the
+// morning and evening peaks of a commuter network.
 var ridership = [24]float64{0.01, 0.005, 0.005, 0.005, 0.01, 0.025, 0.06, 0.1, 0.125, 0.08, 0.05, 0.045,
 	0.05, 0.05, 0.05, 0.06, 0.08, 0.11, 0.125, 0.07, 0.045, 0.035, 0.025, 0.015}
 
+// weekendRidership is flatter, with a midday hump.
+var weekendRidership = [24]float64{0.02, 0.015, 0.01, 0.005, 0.005, 0.01, 0.02, 0.03, 0.045, 0.06, 0.07, 0.075,
+	0.08, 0.08, 0.075, 0.07, 0.065, 0.06, 0.055, 0.05, 0.045, 0.04, 0.035, 0.03}
+
+func (s *Sim) hourShare() float64 {
+	if wd := s.now.Weekday(); wd == time.Saturday || wd == time.Sunday {
+		return weekendRidership[s.now.Hour()]
+	}
+	return ridership[s.now.Hour()]
+}
+
 func (s *Sim) turnstiles(sink Sink) {
-	share := ridership[s.now.Hour()]
-	for _, st := range s.stations {
+	share := s.hourShare()
+	for i, st := range s.stations {
 		const dailyRides = 6000.0
 		mean := dailyRides * share / 60 * (0.7 + 0.6*s.rng.Float64())
-		entries := int(math.Round(mean))
-		s.send(sink, model.KindStations, st.ID, turnstileWire{Type: "turnstile", StationID: st.ID, Entries: entries, TS: s.ts()})
+		if s.mine(i) {
+			sink.Send(model.KindStations, st.ID, s.enc.turnstile(st.ID, int(math.Round(mean))))
+		}
 	}
 }
 
@@ -321,22 +458,11 @@ func (s *Sim) weather(sink Sink) {
 		if cond == "snow" && a.temp > 1 {
 			cond = "rain"
 		}
-		s.send(sink, model.KindWeather, a.id, weatherWire{Area: a.id, TempC: math.Round(a.temp*10) / 10,
-			WindKmh: math.Round(a.wind), Humidity: math.Round(a.humidity), Condition: cond, TS: s.ts()})
+		if s.mine(a.index) {
+			sink.Send(model.KindWeather, a.id, s.enc.weather(a, cond))
+		}
 	}
 }
-
-func (s *Sim) ts() string { return s.now.Format("2006-01-02T15:04:05.000Z07:00") }
-
-func (s *Sim) send(sink Sink, kind model.Kind, key string, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("encode %T: %v", v, err)) // our own structs always encode
-	}
-	sink.Send(kind, key, b)
-}
-
-func round6(f float64) float64 { return math.Round(f*1e6) / 1e6 }
 
 // Run steps until the duration ends or ctx is done, pacing simulated time
 // against the wall clock by the speedup.

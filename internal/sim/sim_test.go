@@ -74,7 +74,7 @@ func TestPlausible(t *testing.T) {
 	}
 	tracks := map[string]*track{}
 	arrivals, turnstiles, weather := 0, 0, 0
-	const maxKmh = 65.0
+	const maxKmh = MaxSpeedKmh
 	for i, r := range sink.recs {
 		ev, err := model.Decode(model.Record{Kind: r.kind, Key: []byte(r.key), Value: r.value})
 		if err != nil {
@@ -106,7 +106,7 @@ func TestPlausible(t *testing.T) {
 				if tr.last.Status != model.StatusStoppedAt || tr.last.StopID != e.StopID {
 					tr.stoppedAt = e.TS
 				}
-				if d := e.TS.Sub(tr.stoppedAt).Seconds(); d > maxDwell+layover+1 {
+				if d := e.TS.Sub(tr.stoppedAt).Seconds(); d > MaxDwell+MaxHold+Layover+1 {
 					t.Fatalf("%s dwelled %.0f s at %s", e.VehicleID, d, e.StopID)
 				}
 			}
