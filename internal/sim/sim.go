@@ -169,8 +169,8 @@ func (s *Sim) mine(index int) bool { return index%s.cfg.Shards == s.cfg.Shard }
 func (r *route) roundTrip(cruise float64) float64 {
 	stops := float64(len(r.stops))
 	perStop := MinDwell + 10 + cruise/accel/2 + cruise/decel/2
-	// Slow zones cost 60 % of the running time they cover.
-	slowLoss := 1 + 0.6*240/slowZoneEvery
+	// Slow zones cost 40 % of the running time they cover.
+	slowLoss := 1 + 0.4*120/slowZoneEvery
 	return 2*(r.length()/cruise*slowLoss+stops*perStop) + 2*Layover
 }
 
@@ -185,6 +185,9 @@ func (s *Sim) placeVehicles() {
 			count++
 		}
 		length := r.length()
+		// Vehicles of one line run at nearly one speed, as trains on a
+		// track do; a spread would have fast ones catch up on slow ones.
+		lineCruise := minCruiseKmh + s.rng.Float64()*(maxCruiseKmh-minCruiseKmh)
 		for i := range count {
 			// Spread the line's vehicles evenly over a round trip so the
 			// headway starts regular in both directions.
@@ -195,7 +198,7 @@ func (s *Sim) placeVehicles() {
 				route:    r,
 				s:        u,
 				dir:      1,
-				cruise:   (minCruiseKmh + s.rng.Float64()*(maxCruiseKmh-minCruiseKmh)) / 3.6,
+				cruise:   lineCruise * (0.98 + 0.04*s.rng.Float64()) / 3.6,
 				lastStop: -1,
 				load:     capacity * (0.2 + s.rng.Float64()*0.4),
 			}
@@ -328,19 +331,26 @@ func (s *Sim) move(v *vehicle, dt float64, sink Sink) {
 	}
 	now := s.elapsed()
 	if now >= v.slowUntil && s.rng.Float64() < dt/slowZoneEvery {
-		v.slowUntil = now + 120 + s.rng.Float64()*240 // 2 to 6 minutes
+		v.slowUntil = now + 60 + s.rng.Float64()*120 // 1 to 3 minutes
 	}
 	// A late vehicle makes up time within the line's speed limit.
-	cruise := math.Min(v.cruise*(1+math.Max(0, math.Min(0.15, s.delay(v)/600))), MaxSpeedKmh/3.6)
+	cruise := math.Min(v.cruise*(1+math.Max(0, math.Min(0.08, s.delay(v)/1200))), MaxSpeedKmh/3.6)
 	if now < v.slowUntil {
-		cruise *= 0.4
+		cruise *= 0.6
 	}
 	target := r.stops[v.nextStop].at
 	dist := math.Abs(target - v.s)
+	// Vehicles on one track cannot pass: stop short of the one ahead.
+	room := s.room(v)
+	blocked := room < dist
 	// Accelerate towards cruising speed, but never faster than the speed
-	// from which the vehicle can still brake to a stop at the next station.
-	v.speed = math.Min(math.Min(cruise, v.speed+accel*dt), math.Sqrt(2*decel*dist)+0.5)
+	// from which the vehicle can still brake to a stop at the next station
+	// (or behind the vehicle ahead).
+	v.speed = math.Min(math.Min(cruise, v.speed+accel*dt), math.Sqrt(2*decel*math.Min(dist, room))+0.5)
 	step := v.speed * dt
+	if blocked && step >= room {
+		step, v.speed = room, 0
+	}
 	if step < dist {
 		// Move towards the stop whatever dir says: a vehicle placed beyond
 		// the last stop of its line still reaches it.
@@ -355,8 +365,9 @@ func (s *Sim) move(v *vehicle, dt float64, sink Sink) {
 	v.lastStop = v.nextStop
 	v.dwell = s.board(v)
 	if v.lastStop == 0 || v.lastStop == len(r.stops)-1 {
-		// At a terminal a late vehicle cuts its layover to catch up.
-		v.dwell += math.Max(30, Layover-math.Max(0, s.delay(v)))
+		// The terminal is where dispatchers even out the headway; a late
+		// vehicle also cuts its layover to catch up.
+		v.dwell += math.Max(30, math.Min(Layover+MaxHold, Layover+s.headwayCorrection(v)-math.Max(0, s.delay(v))))
 	} else {
 		v.dwell += s.hold(v)
 	}
@@ -401,19 +412,45 @@ func (s *Sim) order() {
 	}
 }
 
-// hold returns extra seconds to wait at a stop: the even-headway rule of
-// dispatchers (wait for half the difference between the gap behind and the
-// gap ahead), and an early vehicle waits for its schedule.
-func (s *Sim) hold(v *vehicle) float64 {
+// minSpacing is the closest a vehicle comes to the one ahead (a signal block).
+const minSpacing = 200.0
+
+// room is how far v may go before it closes up on the vehicle ahead.
+func (s *Sim) room(v *vehicle) float64 {
 	r := v.route
-	hold := 0.0
-	if n := len(r.vehicles); n >= 2 {
-		loop := 2 * r.length()
-		gap := func(from, to *vehicle) float64 { return math.Mod(to.loopPos()-from.loopPos()+2*loop, loop) }
-		ahead := gap(v, r.vehicles[(v.rank+1)%n])
-		behind := gap(r.vehicles[(v.rank-1+n)%n], v)
-		hold = (behind - ahead) / 2 / v.sched
+	n := len(r.vehicles)
+	if n < 2 {
+		return math.Inf(1)
 	}
+	loop := 2 * r.length()
+	ahead := r.vehicles[(v.rank+1)%n]
+	if ahead.dwell > 0 && ahead.lastStop == v.nextStop && (v.nextStop == 0 || v.nextStop == len(r.stops)-1) {
+		return math.Inf(1) // terminals have tracks enough for two
+	}
+	gap := math.Mod(ahead.loopPos()-v.loopPos()+2*loop, loop)
+	return math.Max(0, gap-minSpacing)
+}
+
+// headwayCorrection is the even-headway rule of dispatchers: wait for half
+// the difference between the gap behind and the gap ahead (negative: leave
+// earlier), in seconds.
+func (s *Sim) headwayCorrection(v *vehicle) float64 {
+	r := v.route
+	n := len(r.vehicles)
+	if n < 2 {
+		return 0
+	}
+	loop := 2 * r.length()
+	gap := func(from, to *vehicle) float64 { return math.Mod(to.loopPos()-from.loopPos()+2*loop, loop) }
+	ahead := gap(v, r.vehicles[(v.rank+1)%n])
+	behind := gap(r.vehicles[(v.rank-1+n)%n], v)
+	return (behind - ahead) / 2 / v.sched
+}
+
+// hold returns extra seconds to wait at a stop: to even out the headway, or
+// because the vehicle runs early.
+func (s *Sim) hold(v *vehicle) float64 {
+	hold := s.headwayCorrection(v)
 	if early := -s.delay(v); early > 60 {
 		hold = math.Max(hold, early-60)
 	}

@@ -159,3 +159,89 @@ func TestVehicleCountSpreadOverLines(t *testing.T) {
 		}
 	}
 }
+
+// Shards split the output without overlap, and together give exactly the
+// whole run, record for record.
+func TestShardsPartitionTheOutput(t *testing.T) {
+	run := func(shard, shards int) []sent {
+		s, err := New(Config{Network: network.Default(), Start: simStart, Duration: 10 * time.Minute, Seed: 9,
+			Vehicles: 31, Shard: shard, Shards: shards})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &memSink{}
+		for !s.Done() {
+			s.Step(sink)
+		}
+		return sink.recs
+	}
+	key := func(r sent) string { return r.kind.String() + "|" + r.key + "|" + string(r.value) }
+	whole := map[string]int{}
+	for _, r := range run(0, 1) {
+		whole[key(r)]++
+	}
+	union := map[string]int{}
+	vehiclesOf := map[string]int{} // vehicle id → shard
+	for i := range 3 {
+		for _, r := range run(i, 3) {
+			union[key(r)]++
+			if r.kind == model.KindVehicles {
+				if other, ok := vehiclesOf[r.key]; ok && other != i {
+					t.Fatalf("vehicle %s in shards %d and %d", r.key, other, i)
+				}
+				vehiclesOf[r.key] = i
+			}
+		}
+	}
+	if len(vehiclesOf) != 31 {
+		t.Fatalf("%d vehicles over the shards, want 31", len(vehiclesOf))
+	}
+	if len(union) != len(whole) {
+		t.Fatalf("union of shards has %d distinct records, whole run %d", len(union), len(whole))
+	}
+	for k, n := range whole {
+		if union[k] != n {
+			t.Fatalf("record seen %d times in the shards, %d in the whole run: %s", union[k], n, k)
+		}
+	}
+	if _, err := New(Config{Network: network.Default(), Shard: 3, Shards: 3}); err == nil {
+		t.Fatal("shard 3/3 accepted")
+	}
+}
+
+// Headways at each stop stay near the line's target: the holding rule keeps
+// vehicles from bunching for long.
+func TestHeadwayAndDwellWithinBounds(t *testing.T) {
+	s, sink := runSim(t, 5, 3*time.Hour)
+	type stopDir struct{ station, line, dir string }
+	last := map[stopDir]time.Time{}
+	var hws []float64
+	perLine := map[string][]float64{}
+	for _, r := range sink.recs {
+		ev, _ := model.Decode(model.Record{Kind: r.kind, Key: []byte(r.key), Value: r.value})
+		a, ok := ev.(model.Arrival)
+		if !ok {
+			continue
+		}
+		k := stopDir{a.StationID, a.Line, a.Direction}
+		if prev, ok := last[k]; ok {
+			hw := a.TS.Sub(prev).Seconds()
+			hws = append(hws, hw)
+			perLine[a.Line] = append(perLine[a.Line], hw)
+		}
+		last[k] = a.TS
+	}
+	for _, r := range s.routes {
+		target := r.roundTrip(50/3.6) / float64(len(r.vehicles))
+		h := perLine[r.line]
+		slices.Sort(h)
+		if len(h) < 20 {
+			t.Fatalf("line %s: only %d headways", r.line, len(h))
+		}
+		p10, p50, p90 := h[len(h)/10], h[len(h)/2], h[len(h)*9/10]
+		t.Logf("line %s target %.0f s: headway p10 %.0f p50 %.0f p90 %.0f", r.line, target, p10, p50, p90)
+		if p50 < 0.6*target || p50 > 1.5*target || p10 < 0.2*target || p90 > 2.5*target {
+			t.Errorf("line %s: headways p10/p50/p90 %.0f/%.0f/%.0f s for a target of %.0f s", r.line, p10, p50, p90, target)
+		}
+	}
+}
