@@ -63,6 +63,15 @@ func (c *Canvas) SetGlyph(col, row int, r rune, color Color) {
 	c.color[i] = color
 }
 
+// Empty reports whether a cell shows nothing: no dot and no glyph.
+func (c *Canvas) Empty(col, row int) bool {
+	if col < 0 || row < 0 || col >= c.Cols || row >= c.Rows {
+		return false
+	}
+	i := row*c.Cols + col
+	return c.mask[i] == 0 && c.glyph[i] == 0
+}
+
 // Glyph returns the overlay rune at a cell, 0 if none.
 func (c *Canvas) Glyph(col, row int) rune {
 	if col < 0 || row < 0 || col >= c.Cols || row >= c.Rows {

@@ -97,7 +97,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.stat = m.src.Status()
 		consumed, _ := m.snap.Counters.Total()
 		m.rate = m.rate.observe(m.now, consumed)
-		m.stat.Rate = m.rate.perSec
+		m.stat.Rate, m.stat.Live = m.rate.perSec, true
 		return m, m.nextFrame()
 	}
 	return m, nil

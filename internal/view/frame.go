@@ -1,6 +1,7 @@
 package view
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -24,6 +25,7 @@ type Status struct {
 	Topics     int
 	Partitions int
 	Rate       float64 // events per second, all streams
+	Live       bool    // a running screen: show the rate
 	Demo       bool
 	LastReject string
 }
@@ -182,7 +184,9 @@ func (s *Screen) sidePanel(snap model.Snapshot, w, h int) []string {
 		out = append(out, "")
 		out = append(out, s.bold.Render("STATION            ARRIV ENTRIES"))
 		st := slices.Clone(snap.Stations)
-		slices.SortStableFunc(st, func(a, b model.StationState) int { return int(b.Entries - a.Entries) })
+		slices.SortStableFunc(st, func(a, b model.StationState) int {
+			return cmp.Or(cmp.Compare(b.Entries, a.Entries), cmp.Compare(b.Arrivals, a.Arrivals))
+		})
 		for _, x := range st[:min(rest, len(st))] {
 			name := x.Name
 			if name == "" {
@@ -243,10 +247,12 @@ func (s *Screen) statusBar(st Status, snap model.Snapshot, w int) string {
 	}
 	parts := []string{conn,
 		fmt.Sprintf("%d topics/%d partitions", st.Topics, st.Partitions),
-		fmt.Sprintf("%.0f ev/s", st.Rate),
 		fmt.Sprintf("%d events", consumed),
 		s.dim.Render("? help · q quit"),
 		rej, // last: a long rejection reason is what gets cut
+	}
+	if st.Live {
+		parts = slices.Insert(parts, 2, fmt.Sprintf("%.0f ev/s", st.Rate))
 	}
 	if !st.Connected && st.Err != "" {
 		parts = []string{conn, s.dim.Render("q quit")}

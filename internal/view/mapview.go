@@ -106,40 +106,47 @@ func (m *Map) drawStatic() {
 }
 
 // drawTerminalLabels names the stations at the ends of each line where the
-// name fits without covering another label.
+// name fits on empty cells without touching another label: right of the
+// mark, left of it, then above or below.
 func (m *Map) drawTerminalLabels() {
 	c := m.static
 	taken := make([]bool, c.Cols*c.Rows)
+	free := func(start, row, n int) bool {
+		if row < 0 || row >= c.Rows || start < 0 || start+n > c.Cols {
+			return false
+		}
+		for i := start - 1; i <= start+n; i++ {
+			if i < 0 || i >= c.Cols {
+				continue
+			}
+			if taken[row*c.Cols+i] || (i >= start && i < start+n && !c.Empty(i, row)) {
+				return false
+			}
+		}
+		return true
+	}
 	place := func(s network.Station) {
 		x, y := m.vp.Project(s.Pos)
 		col, row := int(x)/2, int(y)/4
 		name := []rune(s.Name)
-		// Try right of the mark, then left of it.
-		for _, start := range []int{col + 2, col - 1 - len(name)} {
-			if start < 0 || start+len(name) > c.Cols || row < 0 || row >= c.Rows {
+		n := len(name)
+		for _, at := range [][2]int{{col + 2, row}, {col - 1 - n, row}, {col - n/2, row - 1}, {col - n/2, row + 1}} {
+			if !free(at[0], at[1], n) {
 				continue
 			}
-			free := true
-			for i := start - 1; i <= start+len(name); i++ {
-				if i >= 0 && i < c.Cols && taken[row*c.Cols+i] {
-					free = false
-					break
-				}
+			for i := range n {
+				taken[at[1]*c.Cols+at[0]+i] = true
 			}
-			if !free {
-				continue
-			}
-			for i := range name {
-				taken[row*c.Cols+start+i] = true
-			}
-			c.Text(start, row, string(name), colLabel)
+			c.Text(at[0], at[1], string(name), colLabel)
 			return
 		}
 	}
+	done := map[string]bool{}
 	for _, l := range m.net.Lines {
 		for _, path := range l.Paths {
 			for _, end := range []orb.Point{path[0], path[len(path)-1]} {
-				if s, ok := nearestStation(m.net.StationsOf(l.ID), end); ok {
+				if s, ok := nearestStation(m.net.StationsOf(l.ID), end); ok && !done[s.ID] {
+					done[s.ID] = true
 					place(s)
 				}
 			}

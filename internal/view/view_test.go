@@ -51,7 +51,7 @@ func fixedSnapshot(net *network.Network) model.Snapshot {
 }
 
 func fixedStatus() Status {
-	return Status{Brokers: "127.0.0.1:9092", Connected: true, Topics: 3, Partitions: 18, Rate: 412}
+	return Status{Brokers: "127.0.0.1:9092", Connected: true, Topics: 3, Partitions: 18, Rate: 412, Live: true}
 }
 
 func golden(t *testing.T, name, got string) {
