@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 PKGS    := ./...
 
-.PHONY: build demo test vet lint bench clean
+.PHONY: build demo test vet lint bench clean kafka-up kafka-down
 
 build:
 	$(GO) build -o $(BIN)/fleetwatch ./cmd/tui
@@ -32,4 +32,10 @@ bench:
 clean:
 	rm -rf $(BIN)
 
--include scripts/kafka.mk
+## kafka-up / kafka-down: a real Apache Kafka (KRaft) on 127.0.0.1:9092 (KAFKA_NODES=3: 9092-9094),
+## fetched from Maven Central into .cache/kafka (KAFKA_VERSION, default 4.3.0)
+kafka-up:
+	scripts/kafka-local.sh up
+
+kafka-down:
+	scripts/kafka-local.sh down

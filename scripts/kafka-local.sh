@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Start and stop a real Apache Kafka (KRaft, no ZooKeeper) on loopback for
+# tests and development. The broker is fetched by its Maven coordinates and
+# cached under .cache/kafka/; see ../shared/KAFKA.md for what was checked.
+#
+#   scripts/kafka-local.sh up|down|status
+#   KAFKA_VERSION=4.3.0 (default) or 3.9.1; KAFKA_NODES=1 (default) or 3
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+version=${KAFKA_VERSION:-4.3.0}
+nodes=${KAFKA_NODES:-1}
+cache="$root/.cache/kafka"
+lib="$cache/$version/lib"
+run="$cache/run"
+
+say() { echo "kafka: $*" >&2; }
+die() { echo "kafka: $*" >&2; exit 1; }
+
+case "$nodes" in 1|3) ;; *) die "KAFKA_NODES=$nodes: want 1 or 3" ;; esac
+
+fetch() {
+  [ -n "$(ls "$lib"/kafka_2.13-*.jar 2>/dev/null)" ] && return
+  command -v mvn >/dev/null || die "mvn not found; install Maven (Debian package maven)"
+  say "fetching org.apache.kafka:kafka_2.13:$version from Maven Central"
+  local tmp; tmp=$(mktemp -d)
+  cat > "$tmp/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>fleetwatch</groupId><artifactId>kafka-local</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$version</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.24.3</version></dependency>
+  </dependencies>
+</project>
+POM
+  mkdir -p "$lib.partial"
+  (cd "$tmp" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory="$lib.partial" -DincludeScope=runtime >/dev/null) \
+    || die "could not fetch Kafka $version with Maven"
+  rm -rf "$lib" && mv "$lib.partial" "$lib" && rm -rf "$tmp"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+stop() {
+  local any=0
+  for pidfile in "$run"/node*.pid; do
+    [ -e "$pidfile" ] || continue
+    local pid; pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+      any=1
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+  done
+  [ "$any" = 1 ] && say "stopped"
+  return 0
+}
+
+up() {
+  command -v java >/dev/null || die "java not found; install a JDK (17 or later)"
+  fetch
+  stop
+  rm -rf "$run" && mkdir -p "$run"
+  cat > "$run/log4j2.properties" <<'LOG'
+status = warn
+appender.console.type = Console
+appender.console.name = console
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.console.ref = console
+logger.raft.name = kafka.server.KafkaRaftServer
+logger.raft.level = info
+LOG
+  local cid; cid=$(java -cp "$lib/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
+  local voters="" rf=1 isr=1 major=${version%%.*}
+  if [ "$nodes" = 3 ]; then rf=3; isr=2; fi
+  for n in $(seq 1 "$nodes"); do voters+="${voters:+,}$n@127.0.0.1:$((19090 + n * 100 + 3))"; done
+  for n in $(seq 1 "$nodes"); do
+    local port=$((9091 + n)) cport=$((19090 + n * 100 + 3)) conf="$run/node$n.properties"
+    cat > "$conf" <<CONF
+process.roles=broker,controller
+node.id=$n
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$run/data$n
+num.partitions=6
+auto.create.topics.enable=true
+default.replication.factor=$rf
+min.insync.replicas=$isr
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+group.initial.rebalance.delay.ms=0
+CONF
+    if [ "$major" -ge 4 ]; then
+      echo "share.coordinator.state.topic.replication.factor=$rf" >> "$conf"
+      echo "share.coordinator.state.topic.min.isr=$isr" >> "$conf"
+    fi
+    if [ "$major" -ge 4 ] && [ "$nodes" = 1 ]; then
+      echo "controller.quorum.bootstrap.servers=127.0.0.1:$cport" >> "$conf"
+      java -cp "$lib/*" kafka.tools.StorageTool format --standalone -t "$cid" -c "$conf" >"$run/format$n.log" 2>&1 \
+        || { cat "$run/format$n.log" >&2; die "format failed"; }
+    else
+      echo "controller.quorum.voters=$voters" >> "$conf"
+      java -cp "$lib/*" kafka.tools.StorageTool format -t "$cid" -c "$conf" >"$run/format$n.log" 2>&1 \
+        || { cat "$run/format$n.log" >&2; die "format failed"; }
+    fi
+  done
+  local heap=-Xmx512m
+  [ "$nodes" = 3 ] && heap=-Xmx384m
+  for n in $(seq 1 "$nodes"); do
+    nohup java $heap -Dlog4j2.configurationFile="$run/log4j2.properties" -cp "$lib/*" kafka.Kafka "$run/node$n.properties" \
+      >"$run/node$n.log" 2>&1 &
+    echo $! > "$run/node$n.pid"
+  done
+  for n in $(seq 1 "$nodes"); do
+    local port=$((9091 + n))
+    for i in $(seq 1 600); do
+      port_open "$port" && break
+      kill -0 "$(cat "$run/node$n.pid")" 2>/dev/null || { tail -20 "$run/node$n.log" >&2; die "node $n exited"; }
+      [ "$i" = 600 ] && { tail -20 "$run/node$n.log" >&2; stop; die "node $n did not open port $port within 60 s"; }
+      sleep 0.1
+    done
+  done
+  local addrs=""
+  for n in $(seq 1 "$nodes"); do addrs+="${addrs:+,}127.0.0.1:$((9091 + n))"; done
+  echo "$addrs" > "$run/brokers"
+  say "$version up: $addrs"
+}
+
+status() {
+  local any=0
+  for pidfile in "$run"/node*.pid; do
+    [ -e "$pidfile" ] || continue
+    kill -0 "$(cat "$pidfile")" 2>/dev/null && { any=1; echo "$(basename "$pidfile" .pid): pid $(cat "$pidfile")"; }
+  done
+  [ "$any" = 1 ] && echo "brokers: $(cat "$run/brokers" 2>/dev/null)" || echo "kafka: not running"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) stop ;;
+  status) status ;;
+  *) die "usage: $0 up|down|status" ;;
+esac
