@@ -37,8 +37,8 @@ fetch() {
 </project>
 POM
   mkdir -p "$lib.partial"
-  (cd "$tmp" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory="$lib.partial" -DincludeScope=runtime >/dev/null) \
-    || die "could not fetch Kafka $version with Maven"
+  (cd "$tmp" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory="$lib.partial" -DincludeScope=runtime >"$tmp/mvn.log" 2>&1) \
+    || { tail -20 "$tmp/mvn.log" >&2; die "could not fetch Kafka $version with Maven"; }
   rm -rf "$lib" && mv "$lib.partial" "$lib" && rm -rf "$tmp"
 }
 

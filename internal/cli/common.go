@@ -14,6 +14,7 @@ import (
 
 	"github.com/fleetwatch/fleetwatch/internal/kafka"
 	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/network"
 )
 
 // Exit codes of the contract.
@@ -44,6 +45,7 @@ type connFlags struct {
 	brokers string
 	props   []string
 	network string
+	gtfs    string
 	topics  [3]string
 }
 
@@ -55,6 +57,7 @@ func (c *connFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&c.brokers, "brokers", "b", def, "bootstrap brokers, comma separated (env FLEETWATCH_BROKERS)")
 	fs.StringArrayVarP(&c.props, "property", "X", nil, "Kafka client property key=value, librdkafka/Java spelling (repeatable)")
 	fs.StringVar(&c.network, "network", "", "network GeoJSON file (default: the embedded network)")
+	fs.StringVar(&c.gtfs, "gtfs", "", "static GTFS feed (.zip or directory) to use as the network instead")
 	fs.StringVar(&c.topics[model.KindVehicles], "vehicles-topic", "fleet.vehicles", "vehicle positions topic")
 	fs.StringVar(&c.topics[model.KindStations], "stations-topic", "fleet.stations", "station events topic")
 	fs.StringVar(&c.topics[model.KindWeather], "weather-topic", "fleet.weather", "weather topic")
@@ -75,6 +78,18 @@ func (c *connFlags) options() (kafka.Options, error) {
 		return kafka.Options{}, usageError{err}
 	}
 	return kafka.Options{Brokers: brokers, Props: props}, nil
+}
+
+// loadNetwork reads the network the flags name: a GTFS feed, a GeoJSON file
+// or the embedded default.
+func (c *connFlags) loadNetwork() (*network.Network, error) {
+	switch {
+	case c.gtfs != "" && c.network != "":
+		return nil, usagef("--network and --gtfs: give one of them")
+	case c.gtfs != "":
+		return network.LoadGTFS(c.gtfs)
+	}
+	return network.Load(c.network)
 }
 
 func (c *connFlags) topicList() ([]kafka.Topic, error) {

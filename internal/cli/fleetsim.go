@@ -19,7 +19,6 @@ import (
 
 	"github.com/fleetwatch/fleetwatch/internal/kafka"
 	"github.com/fleetwatch/fleetwatch/internal/model"
-	"github.com/fleetwatch/fleetwatch/internal/network"
 	"github.com/fleetwatch/fleetwatch/internal/sim"
 )
 
@@ -222,7 +221,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	net, err := network.Load(c.network)
+	net, err := c.loadNetwork()
 	if err != nil {
 		return err
 	}

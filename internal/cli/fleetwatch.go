@@ -65,7 +65,7 @@ func (w *watchFlags) setup() (*watch, error) {
 	if w.demoSpeedup <= 0 {
 		return nil, usagef("--demo-speedup must be positive")
 	}
-	net, err := network.Load(w.network)
+	net, err := w.loadNetwork()
 	if err != nil {
 		return nil, err
 	}

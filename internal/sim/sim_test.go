@@ -243,3 +243,35 @@ func TestHeadwayWithinBounds(t *testing.T) {
 		}
 	}
 }
+
+// A GTFS feed is a network like any other: vehicles run on its routes and
+// stop at its stations.
+func TestRunsOnGTFSFeed(t *testing.T) {
+	net, err := network.LoadGTFS("../network/testdata/gtfs/small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Network: net, Start: simStart, Duration: 30 * time.Minute, Seed: 1, Vehicles: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	for !s.Done() {
+		s.Step(sink)
+	}
+	arrivals := map[string]bool{}
+	for _, r := range sink.recs {
+		ev, err := model.Decode(model.Record{Kind: r.kind, Key: []byte(r.key), Value: r.value})
+		if err != nil {
+			t.Fatalf("%v: %s", err, r.value)
+		}
+		if a, ok := ev.(model.Arrival); ok {
+			arrivals[a.Line+"@"+a.StationID] = true
+		}
+	}
+	for _, want := range []string{"R1@P1", "R1@C", "R2@B", "R3@G"} {
+		if !arrivals[want] {
+			t.Errorf("no arrival %s; got %v", want, arrivals)
+		}
+	}
+}
