@@ -147,10 +147,10 @@ func (e *encoder) turnstile(station string, entries int) []byte {
 	return e.end()
 }
 
-func (e *encoder) weather(a *area, cond string) []byte {
+func (e *encoder) weather(a *area, temp float64, cond string) []byte {
 	e.buf = append(e.buf[:0], '{')
 	e.str("area", a.id)
-	e.num("temp_c", a.temp, 1)
+	e.num("temp_c", temp, 1)
 	e.num("wind_kmh", a.wind, 0)
 	e.num("humidity", a.humidity, 0)
 	e.str("condition", cond)

@@ -108,7 +108,7 @@ type vehicle struct {
 type area struct {
 	index                       int
 	id                          string
-	temp, wind, humidity, phase float64
+	base, wind, humidity, phase float64 // base: the day's mean temperature, drifting
 }
 
 // New prepares a simulation; it fails on a network with nothing to run on.
@@ -156,7 +156,7 @@ func New(cfg Config) (*Sim, error) {
 }
 
 func (s *Sim) newArea(i int, id string) *area {
-	return &area{index: i, id: id, temp: 4 + s.rng.Float64()*4, wind: 10 + s.rng.Float64()*10,
+	return &area{index: i, id: id, base: 4 + s.rng.Float64()*4, wind: 10 + s.rng.Float64()*10,
 		humidity: 60 + s.rng.Float64()*20, phase: s.rng.Float64() * 2 * math.Pi}
 }
 
@@ -488,15 +488,18 @@ var conditions = []string{"clear", "partly_cloudy", "cloudy", "rain", "snow"}
 
 func (s *Sim) weather(sink Sink) {
 	for _, a := range s.areas {
-		a.temp += s.rng.NormFloat64() * 0.3
+		a.base += s.rng.NormFloat64() * 0.2
+		// Coldest before dawn, warmest mid-afternoon.
+		hour := float64(s.now.Hour()) + float64(s.now.Minute())/60
+		temp := a.base + 4*math.Sin((hour-9)/24*2*math.Pi)
 		a.wind = math.Max(0, a.wind+s.rng.NormFloat64()*1.5)
 		a.humidity = math.Max(20, math.Min(100, a.humidity+s.rng.NormFloat64()*2))
 		cond := conditions[int(math.Abs(math.Sin(a.phase+float64(s.now.Unix())/7200))*float64(len(conditions)-1))]
-		if cond == "snow" && a.temp > 1 {
+		if cond == "snow" && temp > 1 {
 			cond = "rain"
 		}
 		if s.mine(a.index) {
-			sink.Send(model.KindWeather, a.id, s.enc.weather(a, cond))
+			sink.Send(model.KindWeather, a.id, s.enc.weather(a, temp, cond))
 		}
 	}
 }
