@@ -72,14 +72,6 @@ func (c *Canvas) Empty(col, row int) bool {
 	return c.mask[i] == 0 && c.glyph[i] == 0
 }
 
-// Glyph returns the overlay rune at a cell, 0 if none.
-func (c *Canvas) Glyph(col, row int) rune {
-	if col < 0 || row < 0 || col >= c.Cols || row >= c.Rows {
-		return 0
-	}
-	return c.glyph[row*c.Cols+col]
-}
-
 // Text writes s from (col, row) rightwards, clipped to the canvas.
 func (c *Canvas) Text(col, row int, s string, color Color) {
 	for _, r := range s {

@@ -83,8 +83,11 @@ func TestGlyphOverlay(t *testing.T) {
 	if got := string(c.AppendRow(nil, 0, nil, nil)); got != "⠉AB⠉⠉⠉" {
 		t.Fatalf("got %q", got)
 	}
-	if c.Glyph(1, 0) != 'A' || c.Glyph(0, 0) != 0 {
-		t.Fatal("Glyph lookup")
+	if c.Empty(1, 0) || c.Empty(0, 0) || c.Empty(99, 0) {
+		t.Fatal("a cell with a glyph or dots reported empty")
+	}
+	if e := NewCanvas(2, 1); !e.Empty(1, 0) {
+		t.Fatal("a blank cell reported full")
 	}
 }
 

@@ -197,16 +197,6 @@ func (n *Network) computeBound() orb.Bound {
 	return b
 }
 
-// Line returns the line with the given id, or nil.
-func (n *Network) Line(id string) *Line {
-	for i := range n.Lines {
-		if n.Lines[i].ID == id {
-			return &n.Lines[i]
-		}
-	}
-	return nil
-}
-
 // StationsOf returns the stations that list the line, in file order.
 func (n *Network) StationsOf(line string) []Station {
 	var out []Station

@@ -27,9 +27,6 @@ func TestDefaultNetwork(t *testing.T) {
 	if !n.Bound.Contains(n.Stations[0].Pos) {
 		t.Error("bound does not contain the stations")
 	}
-	if n.Line("no-such-line") != nil || n.Line(n.Lines[0].ID) == nil {
-		t.Error("Line lookup")
-	}
 }
 
 func TestParseErrorsNameTheProblem(t *testing.T) {
