@@ -134,7 +134,7 @@ func fit(s string, w int) string {
 }
 
 func (s *Screen) header(f Frame, w int) string {
-	name := s.net.Name
+	name := safe(s.net.Name)
 	if name == "" {
 		name = "network"
 	}
@@ -161,10 +161,7 @@ func (s *Screen) sidePanel(snap model.Snapshot, w, h int) []string {
 		names[l.ID] = l.Name
 	}
 	for _, l := range snap.Lines {
-		name := names[l.Line]
-		if name == "" {
-			name = l.Line
-		}
+		name := safe(cmp.Or(names[l.Line], l.Line))
 		sw, ok := s.swatch[l.Line]
 		if !ok {
 			sw = s.dim
@@ -178,7 +175,7 @@ func (s *Screen) sidePanel(snap model.Snapshot, w, h int) []string {
 		out = append(out, s.dim.Render("no readings yet"))
 	}
 	for _, wx := range snap.Weather {
-		out = append(out, fmt.Sprintf("%s %5.1f°C %3.0f km/h %s", fit(wx.Area, 8), wx.TempC, wx.WindKmh, wx.Condition))
+		out = append(out, fmt.Sprintf("%s %5.1f°C %3.0f km/h %s", fit(safe(wx.Area), 8), wx.TempC, wx.WindKmh, safe(wx.Condition)))
 	}
 	if rest := h - len(out) - 2; rest > 0 && len(snap.Stations) > 0 {
 		out = append(out, "")
@@ -188,10 +185,7 @@ func (s *Screen) sidePanel(snap model.Snapshot, w, h int) []string {
 			return cmp.Or(cmp.Compare(b.Entries, a.Entries), cmp.Compare(b.Arrivals, a.Arrivals))
 		})
 		for _, x := range st[:min(rest, len(st))] {
-			name := x.Name
-			if name == "" {
-				name = x.StationID
-			}
+			name := safe(cmp.Or(x.Name, x.StationID))
 			out = append(out, fmt.Sprintf("%s %5d %7d", fit(name, 18), x.Arrivals, x.Entries))
 		}
 	}
@@ -225,6 +219,7 @@ func duration(sec float64) string {
 }
 
 func (s *Screen) statusBar(st Status, snap model.Snapshot, w int) string {
+	st.Brokers, st.Err, st.LastReject = safe(st.Brokers), safe(st.Err), safe(st.LastReject)
 	consumed, rejected := snap.Counters.Total()
 	var conn string
 	switch {

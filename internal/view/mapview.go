@@ -128,7 +128,7 @@ func (m *Map) drawTerminalLabels() {
 	place := func(s network.Station) {
 		x, y := m.vp.Project(s.Pos)
 		col, row := int(x)/2, int(y)/4
-		name := []rune(s.Name)
+		name := []rune(safe(s.Name))
 		n := len(name)
 		for _, at := range [][2]int{{col + 2, row}, {col - 1 - n, row}, {col - n/2, row - 1}, {col - n/2, row + 1}} {
 			if !free(at[0], at[1], n) {

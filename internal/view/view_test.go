@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
@@ -153,5 +154,43 @@ func TestSummaryJSONShape(t *testing.T) {
 	empty, _ := SummaryJSON(model.Snapshot{})
 	if !strings.Contains(string(empty), `"vehicles": []`) {
 		t.Errorf("empty summary should list empty arrays, got %s", empty)
+	}
+}
+
+// Nothing from a message reaches the terminal raw: escapes, control and
+// bidi characters in names and errors come out as visible replacement marks.
+func TestHostileTextIsNeutralised(t *testing.T) {
+	net := network.Default()
+	f := model.NewFleet()
+	evil := "\x1b[2J\x1b]0;pwned\x07bad\u202eeman\x9b31m\xff"
+	f.Apply(model.StationInfo{StationID: "s\x1b[31m", Name: evil})
+	f.Apply(model.Turnstile{StationID: "s\x1b[31m", Entries: 5})
+	f.Apply(model.Weather{Area: "a\x1b[5m", Condition: "snow\r\n\x1b[H"})
+	f.Apply(model.VehiclePosition{VehicleID: "v", Line: "l\x1b[1m", Lat: 41.88, Lon: -87.63, TS: fixedTime})
+	frame := Frame{Snap: f.Snapshot(), Status: Status{Brokers: "b\x1b[2J:9092", Err: "dial: \x1b[31mred", LastReject: "x\x07"}}
+	for _, profile := range []termenv.Profile{termenv.Ascii, termenv.TrueColor} {
+		out := NewScreen(net, profile, nil).Render(frame, 120, 30)
+		plain := ansi.Strip(out)
+		if strings.ContainsFunc(plain, func(r rune) bool { return r < 0x20 && r != '\n' || r >= 0x7f && r < 0xa0 || r == 0x202e }) ||
+			!utf8.ValidString(plain) {
+			t.Fatalf("raw control bytes reached the frame (%v): %q", profile, plain)
+		}
+		if profile == termenv.Ascii && strings.ContainsRune(out, '\x1b') {
+			t.Fatal("escape in a plain frame")
+		}
+		for _, want := range []string{"�[2J�]0;pwned�bad", "snow���[H", "no broker reachable at b�[2J:9092 (�[31mred)"} {
+			if !strings.Contains(plain, want) {
+				t.Errorf("%v frame lacks the neutralised %q", profile, want)
+			}
+		}
+		checkFits(t, out, 120, 30)
+	}
+}
+
+func TestSafeKeepsOrdinaryText(t *testing.T) {
+	for _, s := range []string{"Clark/Lake", "O'Hare", "Zürich Hauptbahnhof", "東京", "café", "Ñuñoa", ""} {
+		if got := safe(s); got != s {
+			t.Errorf("safe(%q) = %q", s, got)
+		}
 	}
 }
