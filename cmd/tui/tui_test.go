@@ -118,6 +118,35 @@ func TestDemoShowsMovingFleetAndKeysWork(t *testing.T) {
 	s.keys("?")
 	s.waitFor(5*time.Second, "help pane to close", func(sc string) bool { return !strings.Contains(sc, "KEYS") })
 
+	// Zoom in: the terminal labels of the whole network go out of view;
+	// 0 brings the whole network back.
+	if !strings.Contains(first, "O'Hare") || !strings.Contains(first, "95th/Dan Ryan") {
+		t.Fatalf("whole-network labels missing:\n%s", first)
+	}
+	s.keys("+", "+", "+")
+	s.waitFor(5*time.Second, "zoomed-in map", func(sc string) bool {
+		return !strings.Contains(sc, "O'Hare") && !strings.Contains(sc, "95th/Dan Ryan")
+	})
+	s.keys("l", "Left", "j")
+	s.keys("0")
+	s.waitFor(5*time.Second, "whole network again", func(sc string) bool {
+		return strings.Contains(sc, "O'Hare") && strings.Contains(sc, "95th/Dan Ryan")
+	})
+
+	// A small terminal still gets a whole, unwrapped screen.
+	if out, err := exec.Command("tmux", "resize-window", "-t", s.name, "-x", "80", "-y", "24").CombinedOutput(); err != nil {
+		t.Fatalf("resize: %v: %s", err, out)
+	}
+	small := s.waitFor(5*time.Second, "80×24 layout", func(sc string) bool {
+		lines := strings.Split(strings.TrimRight(sc, "\n"), "\n")
+		return len(lines) == 24 && strings.Contains(lines[0], "fleetwatch") && strings.Contains(lines[23], "q quit")
+	})
+	for i, l := range strings.Split(strings.TrimRight(small, "\n"), "\n") {
+		if w := len([]rune(l)); w > 80 {
+			t.Errorf("line %d is %d wide at 80×24: %q", i, w, l)
+		}
+	}
+
 	s.keys("q")
 	s.waitFor(10*time.Second, "exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
 }

@@ -31,6 +31,8 @@ type watchFlags struct {
 	demo        bool
 	demoSpeedup float64
 	from        string
+	stale       time.Duration
+	expire      time.Duration
 }
 
 func (w *watchFlags) register(fs *pflag.FlagSet, defaultFrom string) {
@@ -38,6 +40,8 @@ func (w *watchFlags) register(fs *pflag.FlagSet, defaultFrom string) {
 	fs.BoolVar(&w.demo, "demo", false, "start an embedded broker and the simulator in-process, and watch them")
 	fs.Float64Var(&w.demoSpeedup, "demo-speedup", 10, "simulated seconds per second in --demo")
 	fs.StringVar(&w.from, "from", defaultFrom, "start position: latest, earliest, an RFC 3339 time, or a duration back from now (15m)")
+	fs.DurationVar(&w.stale, "stale", time.Minute, "draw vehicles not heard from for this long dimmed")
+	fs.DurationVar(&w.expire, "expire", 10*time.Minute, "forget vehicles not heard from for this long; 0 keeps them")
 }
 
 // watch is what a command needs to consume: the network, the consumer
@@ -49,7 +53,9 @@ type watch struct {
 	demo  *demo
 }
 
-func (w *watchFlags) setup() (*watch, error) {
+// setup prepares consuming. dataClock measures vehicle ages from the newest
+// report read (snapshot) instead of the wall clock (the live screen).
+func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 	opts, err := w.options()
 	if err != nil {
 		return nil, err
@@ -65,11 +71,14 @@ func (w *watchFlags) setup() (*watch, error) {
 	if w.demoSpeedup <= 0 {
 		return nil, usagef("--demo-speedup must be positive")
 	}
+	if w.stale <= 0 || w.expire < 0 {
+		return nil, usagef("--stale must be positive and --expire not negative")
+	}
 	net, err := w.loadNetwork()
 	if err != nil {
 		return nil, err
 	}
-	out := &watch{net: net, store: ingest.NewStore()}
+	out := &watch{net: net}
 	if w.demo {
 		d, err := startDemo(net, w.topicMap(), w.demoSpeedup)
 		if err != nil {
@@ -80,6 +89,7 @@ func (w *watchFlags) setup() (*watch, error) {
 		// The embedded broker is new: everything in it is worth showing.
 		start = kafka.Start{Mode: kafka.StartEarliest}
 	}
+	out.store = ingest.NewStore(ingest.Options{Expire: w.expire, DataClock: dataClock})
 	out.cfg = kafka.ConsumerConfig{Options: opts, Topics: topics, Start: start, Handler: out.store.Handle}
 	return out, nil
 }
@@ -114,7 +124,7 @@ type liveSource struct {
 	demo     bool
 }
 
-func (l liveSource) Snapshot() model.Snapshot { return l.store.Snapshot() }
+func (l liveSource) Snapshot(now time.Time) model.Snapshot { return l.store.Snapshot(now) }
 
 func (l liveSource) Status() view.Status {
 	st := l.consumer.Status()
@@ -132,7 +142,7 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("unknown command %q; commands: snapshot, serve", fs.Arg(0))
 	}
-	w, err := f.setup()
+	w, err := f.setup(false)
 	if err != nil {
 		return err
 	}
@@ -146,7 +156,7 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 		consumer.Run(ctx) // with Retry it only returns once ctx ends
 	}()
 	src := liveSource{store: w.store, consumer: consumer, demo: w.demo != nil}
-	p := tea.NewProgram(ui.New(src, w.net, lipgloss.ColorProfile()),
+	p := tea.NewProgram(ui.New(src, w.net, lipgloss.ColorProfile(), f.stale),
 		tea.WithAltScreen(), tea.WithInput(stdin), tea.WithOutput(stdout))
 	_, runErr := p.Run()
 	cancel()
@@ -184,7 +194,7 @@ func runSnapshot(args []string, stdout io.Writer) error {
 	if *after == 0 {
 		*caughtUp = true // with no time given, read what is there
 	}
-	w, err := f.setup()
+	w, err := f.setup(true)
 	if err != nil {
 		return err
 	}
@@ -207,7 +217,7 @@ func runSnapshot(args []string, stdout io.Writer) error {
 		}
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	snap := w.store.Snapshot()
+	snap := w.store.Snapshot(time.Now())
 	if *asJSON {
 		b, err := view.SummaryJSON(snap)
 		if err != nil {
@@ -218,7 +228,7 @@ func runSnapshot(args []string, stdout io.Writer) error {
 	}
 	st := consumer.Status()
 	screen := view.NewScreen(w.net, termenv.Ascii, nil)
-	frame := view.Frame{Snap: snap, Status: view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err,
+	frame := view.Frame{Snap: snap, Stale: f.stale, Status: view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err,
 		Topics: st.Topics, Partitions: st.Partitions, Demo: w.demo != nil}}
 	_, err = fmt.Fprintln(stdout, screen.Render(frame, *width, *height))
 	return err

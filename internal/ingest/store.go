@@ -4,6 +4,7 @@ package ingest
 
 import (
 	"sync"
+	"time"
 
 	"github.com/fleetwatch/fleetwatch/internal/model"
 )
@@ -14,11 +15,22 @@ import (
 type Store struct {
 	mu         sync.Mutex
 	fleet      *model.Fleet
+	opts       Options
 	lastReject string
 }
 
+// Options say how the store ages vehicles.
+type Options struct {
+	// Expire forgets vehicles not heard from for this long; 0 keeps them.
+	Expire time.Duration
+	// DataClock measures ages from the newest report read instead of the
+	// wall clock: right for a snapshot of a replayed or historical topic,
+	// wrong for a live screen, where a silent feed must show as stale.
+	DataClock bool
+}
+
 // NewStore returns an empty store.
-func NewStore() *Store { return &Store{fleet: model.NewFleet()} }
+func NewStore(opts Options) *Store { return &Store{fleet: model.NewFleet(), opts: opts} }
 
 // Handle decodes a batch and applies it. Records that do not decode are
 // counted as rejected and skipped.
@@ -51,11 +63,21 @@ func (s *Store) Handle(batch []model.Record) {
 	}
 }
 
-// Snapshot returns a consistent copy of the state.
-func (s *Store) Snapshot() model.Snapshot {
+// Snapshot returns a consistent copy of the state at wall time now, after
+// dropping the vehicles that expired by then.
+func (s *Store) Snapshot(now time.Time) model.Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.fleet.Snapshot()
+	asOf := now
+	if latest := s.fleet.Latest(); s.opts.DataClock && !latest.IsZero() {
+		asOf = latest
+	}
+	if s.opts.Expire > 0 {
+		s.fleet.Expire(asOf.Add(-s.opts.Expire))
+	}
+	snap := s.fleet.Snapshot()
+	snap.AsOf = asOf
+	return snap
 }
 
 // LastReject says why the most recent rejected record was refused, or "".

@@ -34,7 +34,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	defer broker.Close()
 	opts := kafka.Options{Brokers: []string{broker.Addr()}}
 
-	store := ingest.NewStore()
+	store := ingest.NewStore(ingest.Options{})
 	consumer := kafka.NewConsumer(kafka.ConsumerConfig{Options: opts, Topics: topicList(),
 		Start: kafka.Start{Mode: kafka.StartLatest}, Retry: true, Rediscover: 100 * time.Millisecond, Handler: store.Handle})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -70,7 +70,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	var snap model.Snapshot
 	for {
-		snap = store.Snapshot()
+		snap = store.Snapshot(time.Now())
 		if snap.Counters.Consumed == produced || time.Now().After(deadline) {
 			break
 		}
@@ -140,7 +140,7 @@ func TestConsumerUntilCaughtUp(t *testing.T) {
 	if err := producer.Close(); err != nil {
 		t.Fatal(err)
 	}
-	store := ingest.NewStore()
+	store := ingest.NewStore(ingest.Options{})
 	consumer := kafka.NewConsumer(kafka.ConsumerConfig{Options: opts, Topics: topicList(),
 		Start: kafka.Start{Mode: kafka.StartEarliest}, UntilCaughtUp: true, Handler: store.Handle})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -151,7 +151,7 @@ func TestConsumerUntilCaughtUp(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatal("catch-up read did not finish by itself")
 	}
-	c := store.Snapshot().Counters
+	c := store.Snapshot(time.Now()).Counters
 	if c.Consumed[model.KindVehicles] != 51 || c.Rejected[model.KindVehicles] != 1 {
 		t.Fatalf("counters %+v", c)
 	}

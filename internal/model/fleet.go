@@ -50,6 +50,11 @@ type Snapshot struct {
 	Stations []StationState    // by station id
 	Weather  []Weather         // by area
 	Counters Counters
+	// Latest is the newest vehicle report time seen: the clock of the data,
+	// which for a replay or a fast simulation is not the wall clock.
+	Latest time.Time
+	// AsOf is the time ages are measured from (set by the reader).
+	AsOf time.Time
 }
 
 // stopKey identifies where headway is measured: one stop, one line, one direction.
@@ -69,6 +74,7 @@ type Fleet struct {
 	lastArrival map[stopKey]arrivalMark
 	headway     map[stopKey]float64
 	counters    Counters
+	latest      time.Time
 }
 
 // NewFleet returns an empty fleet.
@@ -108,6 +114,9 @@ func (f *Fleet) Apply(ev Event) {
 			return
 		}
 		f.vehicles[e.VehicleID] = e
+		if e.TS.After(f.latest) {
+			f.latest = e.TS
+		}
 	case VehicleRemoved:
 		delete(f.vehicles, e.VehicleID)
 	case StationInfo:
@@ -158,6 +167,19 @@ func (f *Fleet) measureHeadway(a Arrival) {
 	f.lastArrival[key] = arrivalMark{vehicle: a.VehicleID, ts: a.TS}
 }
 
+// Latest returns the newest vehicle report time applied.
+func (f *Fleet) Latest() time.Time { return f.latest }
+
+// Expire forgets the vehicles whose last report is older than before, as
+// dispatch systems drop a vehicle not heard from for many minutes.
+func (f *Fleet) Expire(before time.Time) {
+	for id, v := range f.vehicles {
+		if v.TS.Before(before) {
+			delete(f.vehicles, id)
+		}
+	}
+}
+
 // Snapshot copies the state for a reader.
 func (f *Fleet) Snapshot() Snapshot {
 	s := Snapshot{
@@ -165,6 +187,7 @@ func (f *Fleet) Snapshot() Snapshot {
 		Stations: make([]StationState, 0, len(f.stations)),
 		Weather:  make([]Weather, 0, len(f.weather)),
 		Counters: f.counters,
+		Latest:   f.latest,
 	}
 	type acc struct {
 		n, speedN       int

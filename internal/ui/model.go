@@ -18,7 +18,7 @@ import (
 // Source is where the screen reads the fleet from: an in-memory store fed
 // by the consumer. Both calls are cheap reads under a lock, not IO.
 type Source interface {
-	Snapshot() model.Snapshot
+	Snapshot(now time.Time) model.Snapshot
 	Status() view.Status
 }
 
@@ -27,20 +27,34 @@ const DefaultFPS = 15
 
 // keyMap lists the keys; the help pane is built from it.
 type keyMap struct {
-	Help key.Binding
-	Quit key.Binding
+	ZoomIn, ZoomOut, Fit  key.Binding
+	Left, Right, Up, Down key.Binding
+	Help, Quit            key.Binding
 }
 
 func defaultKeys() keyMap {
 	return keyMap{
-		Help: key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "toggle this help")),
-		Quit: key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		ZoomIn:  key.NewBinding(key.WithKeys("+", "=", "a"), key.WithHelp("+ a", "zoom in")),
+		ZoomOut: key.NewBinding(key.WithKeys("-", "z"), key.WithHelp("- z", "zoom out")),
+		Fit:     key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "whole network")),
+		Left:    key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("← h", "pan left")),
+		Right:   key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→ l", "pan right")),
+		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑ k", "pan up")),
+		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓ j", "pan down")),
+		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "toggle this help")),
+		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
 
+// zoomStep and panStep are one key press: half again the scale, a fifth of the view.
+const (
+	zoomStep = 1.5
+	panStep  = 0.2
+)
+
 func (k keyMap) helpLines() []view.HelpLine {
 	var out []view.HelpLine
-	for _, b := range []key.Binding{k.Help, k.Quit} {
+	for _, b := range []key.Binding{k.ZoomIn, k.ZoomOut, k.Fit, k.Left, k.Right, k.Up, k.Down, k.Help, k.Quit} {
 		h := b.Help()
 		out = append(out, view.HelpLine{Key: h.Key, Desc: h.Desc})
 	}
@@ -56,6 +70,7 @@ type Model struct {
 	screen *view.Screen
 	keys   keyMap
 	frame  time.Duration
+	stale  time.Duration
 
 	w, h int
 	help bool
@@ -65,10 +80,11 @@ type Model struct {
 	rate rateMeter
 }
 
-// New returns the live screen for a terminal of the given colour profile.
-func New(src Source, net *network.Network, profile termenv.Profile) Model {
+// New returns the live screen for a terminal of the given colour profile;
+// vehicles silent for stale are drawn dimmed.
+func New(src Source, net *network.Network, profile termenv.Profile, stale time.Duration) Model {
 	keys := defaultKeys()
-	return Model{src: src, keys: keys, frame: time.Second / DefaultFPS,
+	return Model{src: src, keys: keys, frame: time.Second / DefaultFPS, stale: stale,
 		screen: view.NewScreen(net, profile, keys.helpLines()), w: 80, h: 24}
 }
 
@@ -85,15 +101,41 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			// Keys typed faster than a frame arrive together ("+++"):
+			// each one counts.
+			var cmds []tea.Cmd
+			var next tea.Model = m
+			for _, r := range msg.Runes {
+				var cmd tea.Cmd
+				next, cmd = next.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+				cmds = append(cmds, cmd)
+			}
+			return next, tea.Batch(cmds...)
+		}
 		switch {
 		case key.Matches(msg, m.keys.Quit):
 			return m, tea.Quit
 		case key.Matches(msg, m.keys.Help):
 			m.help = !m.help
+		case key.Matches(msg, m.keys.ZoomIn):
+			m.screen.Map().ZoomBy(zoomStep)
+		case key.Matches(msg, m.keys.ZoomOut):
+			m.screen.Map().ZoomBy(1 / zoomStep)
+		case key.Matches(msg, m.keys.Fit):
+			m.screen.Map().Fit()
+		case key.Matches(msg, m.keys.Left):
+			m.screen.Map().Pan(-panStep, 0)
+		case key.Matches(msg, m.keys.Right):
+			m.screen.Map().Pan(panStep, 0)
+		case key.Matches(msg, m.keys.Up):
+			m.screen.Map().Pan(0, -panStep)
+		case key.Matches(msg, m.keys.Down):
+			m.screen.Map().Pan(0, panStep)
 		}
 	case frameMsg:
 		m.now = time.Time(msg)
-		m.snap = m.src.Snapshot()
+		m.snap = m.src.Snapshot(m.now)
 		m.stat = m.src.Status()
 		consumed, _ := m.snap.Counters.Total()
 		m.rate = m.rate.observe(m.now, consumed)
@@ -105,7 +147,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // View draws the current frame.
 func (m Model) View() string {
-	return m.screen.Render(view.Frame{Snap: m.snap, Status: m.stat, Help: m.help, Now: m.now}, m.w, m.h)
+	return m.screen.Render(view.Frame{Snap: m.snap, Status: m.stat, Help: m.help, Now: m.now, Stale: m.stale}, m.w, m.h)
 }
 
 // rateMeter turns a growing counter into a per-second rate, re-measured

@@ -19,7 +19,7 @@ type fakeSource struct {
 	fleet *model.Fleet
 }
 
-func (f *fakeSource) Snapshot() model.Snapshot { f.snaps++; return f.fleet.Snapshot() }
+func (f *fakeSource) Snapshot(time.Time) model.Snapshot { f.snaps++; return f.fleet.Snapshot() }
 func (f *fakeSource) Status() view.Status {
 	return view.Status{Brokers: "b:9092", Connected: true, Topics: 3, Partitions: 18}
 }
@@ -27,7 +27,7 @@ func (f *fakeSource) Status() view.Status {
 func TestModelRedrawsOnFramesOnlyAndHandlesKeys(t *testing.T) {
 	src := &fakeSource{fleet: model.NewFleet()}
 	src.fleet.Apply(model.VehiclePosition{VehicleID: "red-01", Line: "red", Lat: 41.9, Lon: -87.65, TS: time.Now()})
-	var m tea.Model = New(src, network.Default(), termenv.Ascii)
+	var m tea.Model = New(src, network.Default(), termenv.Ascii, time.Minute)
 	m, _ = m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	if src.snaps != 0 {
 		t.Fatal("a resize read the state; only frames should")
@@ -48,6 +48,21 @@ func TestModelRedrawsOnFramesOnlyAndHandlesKeys(t *testing.T) {
 	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'?'}})
 	if strings.Contains(m.View(), "KEYS") {
 		t.Fatal("? did not close the help")
+	}
+	// Keys typed faster than a frame arrive as one message; each counts.
+	before := m.View()
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'+', '+', '+'}})
+	zoomed := m.View()
+	if zoomed == before {
+		t.Fatal("+++ did not zoom")
+	}
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'0'}})
+	if m.View() != before {
+		t.Fatal("0 did not restore the whole network")
+	}
+	_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'x', 'q'}})
+	if cmd == nil {
+		t.Fatal("q after another key gave no command")
 	}
 	_, cmd = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'q'}})
 	if cmd == nil {

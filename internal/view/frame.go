@@ -36,6 +36,8 @@ type Frame struct {
 	Status Status
 	Help   bool
 	Now    time.Time // shown in the header; zero hides the clock
+	// Stale is the silence after which a vehicle is drawn dimmed (default 1 min).
+	Stale time.Duration
 }
 
 // HelpLine is a key and what it does, for the help pane.
@@ -76,6 +78,9 @@ func NewScreen(net *network.Network, profile termenv.Profile, keys []HelpLine) *
 	return s
 }
 
+// Map returns the screen's map, to zoom and pan it.
+func (s *Screen) Map() *Map { return s.m }
+
 // sideWidth is the width of the right-hand panel for a terminal width, 0
 // when the terminal is too narrow to give the map room beside it.
 func sideWidth(w int) int {
@@ -98,7 +103,11 @@ func (s *Screen) Render(f Frame, w, h int) string {
 	if side > 0 {
 		mapW = w - side - 1
 	}
-	mapRows := s.m.Render(f.Snap.Vehicles, mapW, bodyH)
+	stale := f.Stale
+	if stale <= 0 {
+		stale = time.Minute
+	}
+	mapRows := s.m.Render(f.Snap.Vehicles, f.Snap.AsOf, stale, mapW, bodyH)
 	var panel []string
 	if side > 0 {
 		if f.Help {
@@ -200,7 +209,9 @@ func (s *Screen) helpPanel(w int) []string {
 	for _, k := range s.keys {
 		out = append(out, fmt.Sprintf(" %-8s %s", k.Key, k.Desc))
 	}
-	out = append(out, "", " "+s.dim.Render("Markers: ● moving  ■ at a stop  ○ out of service"))
+	out = append(out, "", " "+s.bold.Render("MARKERS"),
+		fmt.Sprintf(" %c moving   %c at a stop   %c late", markMoving, markStopped, markLate),
+		fmt.Sprintf(" %c stale    %c out of service", markStale, markOff))
 	for i := range out {
 		out[i] = fit(out[i], w)
 	}
@@ -240,19 +251,33 @@ func (s *Screen) statusBar(st Status, snap model.Snapshot, w int) string {
 		}
 		rej = s.warn.Render(rej)
 	}
-	parts := []string{conn,
-		fmt.Sprintf("%d topics/%d partitions", st.Topics, st.Partitions),
-		fmt.Sprintf("%d events", consumed),
-		s.dim.Render("? help · q quit"),
-		rej, // last: a long rejection reason is what gets cut
-	}
-	if st.Live {
-		parts = slices.Insert(parts, 2, fmt.Sprintf("%.0f ev/s", st.Rate))
-	}
 	if !st.Connected && st.Err != "" {
-		parts = []string{conn, s.dim.Render("q quit")}
+		return fit(" "+conn+s.dim.Render(" · q quit"), w)
 	}
-	return fit(" "+strings.Join(parts, s.dim.Render(" · ")), w)
+	// Parts in display order, each with a rank: on a narrow terminal the
+	// highest ranks are dropped first, so the keys hint always shows.
+	type part struct {
+		text string
+		rank int
+	}
+	parts := []part{{conn, 0}, {fmt.Sprintf("%d topics/%d partitions", st.Topics, st.Partitions), 4}}
+	if st.Live {
+		parts = append(parts, part{fmt.Sprintf("%.0f ev/s", st.Rate), 2})
+	}
+	parts = append(parts, part{fmt.Sprintf("%d events", consumed), 3}, part{s.dim.Render("? help · q quit"), 0},
+		part{rej, 1}) // last: a long rejection reason is what gets cut
+	for keep := 4; ; keep-- {
+		var texts []string
+		for _, p := range parts {
+			if p.rank <= keep {
+				texts = append(texts, p.text)
+			}
+		}
+		line := " " + strings.Join(texts, s.dim.Render(" · "))
+		if keep == 1 || ansi.StringWidth(line) <= w {
+			return fit(line, w)
+		}
+	}
 }
 
 // shortReason keeps the last clause of a wrapped network error ("dial tcp

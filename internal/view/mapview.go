@@ -5,6 +5,7 @@ package view
 
 import (
 	"math"
+	"time"
 
 	"github.com/muesli/termenv"
 	"github.com/paulmach/orb"
@@ -36,16 +37,43 @@ type Map struct {
 	bold      []string
 
 	cols, rows int
+	zoom       float64   // 1 shows the whole network
+	pan        orb.Point // Mercator metres from the whole network's centre
 	vp         geo.Viewport
 	static     *geo.Canvas
 	frame      *geo.Canvas
 	buf        []byte
 }
 
+// Zoom limits: from a quarter of the fitted scale to street level.
+const (
+	minZoom = 0.25
+	maxZoom = 256
+)
+
+// ZoomBy scales the map by factor (above 1 zooms in) about the centre of the view.
+func (m *Map) ZoomBy(factor float64) {
+	m.zoom = math.Max(minZoom, math.Min(maxZoom, m.zoom*factor))
+	m.static = nil
+}
+
+// Pan moves the view by fractions of its width and height (positive: right, down).
+func (m *Map) Pan(fx, fy float64) {
+	m.pan[0] += fx * float64(m.vp.W) * m.vp.MetersPerDot
+	m.pan[1] -= fy * float64(m.vp.H) * m.vp.MetersPerDot * m.vp.Aspect
+	m.static = nil
+}
+
+// Fit shows the whole network again.
+func (m *Map) Fit() {
+	m.zoom, m.pan = 1, orb.Point{}
+	m.static = nil
+}
+
 // NewMap prepares a map of the network for a terminal of the given colour
 // profile; termenv.Ascii gives plain text.
 func NewMap(net *network.Network, profile termenv.Profile) *Map {
-	m := &Map{net: net, lineColor: map[string]geo.Color{}}
+	m := &Map{net: net, lineColor: map[string]geo.Color{}, zoom: 1}
 	hexes := []string{"", "#9e9e9e", "#d0d0d0", "#ffffff", "#6c6c6c"}
 	for i, l := range net.Lines {
 		m.lineColor[l.ID] = firstLineColor + geo.Color(i)
@@ -78,6 +106,9 @@ func (m *Map) resize(cols, rows int) {
 	m.static = geo.NewCanvas(cols, rows)
 	m.frame = geo.NewCanvas(cols, rows)
 	m.vp = geo.Fit(m.net.Bound, m.static.DotsW(), m.static.DotsH(), mapMargin)
+	m.vp.MetersPerDot /= m.zoom
+	m.vp.Center[0] += m.pan[0]
+	m.vp.Center[1] += m.pan[1]
 	m.drawStatic()
 }
 
@@ -165,39 +196,60 @@ func nearestStation(stations []network.Station, p orb.Point) (network.Station, b
 	return best, !math.IsInf(bestD, 1)
 }
 
-// Vehicle markers: moving, standing at a stop, out of service.
+// Vehicle markers. Late and stale are what a dispatcher looks for first,
+// so each has its own shape, not only a colour.
 const (
 	markMoving  = '●'
 	markStopped = '■'
-	markOff     = '○'
+	markLate    = '▲'
+	markStale   = '○'
+	markOff     = '×'
 )
 
+// LateAfter is the delay from which a vehicle is drawn as late (Skate's band).
+const LateAfter = 360.0
+
+// mark returns a vehicle's marker and colour; quiet reports whether it is
+// stale or out of service, drawn under the others.
+func (m *Map) mark(v *model.VehiclePosition, asOf time.Time, stale time.Duration) (rune, geo.Color, bool) {
+	col, ok := m.lineColor[v.Line]
+	if !ok {
+		col = colUnknown
+	}
+	switch {
+	case v.Status == model.StatusOutOfService:
+		return markOff, colStale, true
+	case asOf.Sub(v.TS) > stale:
+		return markStale, colStale, true
+	case v.Has&model.HasDelay != 0 && v.DelayS > LateAfter:
+		return markLate, col, false
+	case v.Status == model.StatusStoppedAt:
+		return markStopped, col, false
+	}
+	return markMoving, col, false
+}
+
 // Render draws the vehicles over the network and returns one string per row,
-// each exactly cols cells wide.
-func (m *Map) Render(vehicles []model.VehiclePosition, cols, rows int) []string {
+// each exactly cols cells wide. Vehicles not heard from for stale before
+// asOf are drawn dimmed, beneath the live ones.
+func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale time.Duration, cols, rows int) []string {
 	out := make([]string, 0, rows)
 	if cols <= 0 || rows <= 0 {
 		return out
 	}
 	m.resize(cols, rows)
 	m.frame.CopyFrom(m.static)
-	for _, v := range vehicles {
-		x, y := m.vp.Project(orb.Point{v.Lon, v.Lat})
-		if x < 0 || y < 0 || x >= float64(m.frame.DotsW()) || y >= float64(m.frame.DotsH()) {
-			continue
+	for _, quietPass := range []bool{true, false} {
+		for i := range vehicles {
+			v := &vehicles[i]
+			x, y := m.vp.Project(orb.Point{v.Lon, v.Lat})
+			if x < 0 || y < 0 || x >= float64(m.frame.DotsW()) || y >= float64(m.frame.DotsH()) {
+				continue
+			}
+			if mark, col, quiet := m.mark(v, asOf, stale); quiet == quietPass {
+				m.frame.SetGlyph(int(x)/2, int(y)/4, mark, col)
+			}
 		}
-		col, ok := m.lineColor[v.Line]
-		if !ok {
-			col = colUnknown
-		}
-		mark := markMoving
-		switch v.Status {
-		case model.StatusStoppedAt:
-			mark = markStopped
-		case model.StatusOutOfService:
-			mark, col = markOff, colStale
-		}
-		m.frame.SetGlyph(int(x)/2, int(y)/4, mark, col)
 	}
 	for r := range rows {
 		m.buf = m.frame.AppendRow(m.buf[:0], r, m.palette, m.bold)

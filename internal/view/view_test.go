@@ -194,3 +194,58 @@ func TestSafeKeepsOrdinaryText(t *testing.T) {
 		}
 	}
 }
+
+func TestVehicleMarks(t *testing.T) {
+	net := network.Default()
+	m := NewMap(net, termenv.Ascii)
+	asOf := fixedTime
+	base := model.VehiclePosition{VehicleID: "v", Line: net.Lines[0].ID, Status: model.StatusInTransit, TS: asOf.Add(-5 * time.Second)}
+	tests := []struct {
+		name  string
+		edit  func(v *model.VehiclePosition)
+		mark  rune
+		quiet bool
+	}{
+		{"moving", func(*model.VehiclePosition) {}, markMoving, false},
+		{"at a stop", func(v *model.VehiclePosition) { v.Status = model.StatusStoppedAt }, markStopped, false},
+		{"late", func(v *model.VehiclePosition) { v.DelayS, v.Has = 400, model.HasDelay }, markLate, false},
+		{"late but delay unknown", func(v *model.VehiclePosition) { v.DelayS = 400 }, markMoving, false},
+		{"stale", func(v *model.VehiclePosition) { v.TS = asOf.Add(-2 * time.Minute) }, markStale, true},
+		{"from the future is fresh", func(v *model.VehiclePosition) { v.TS = asOf.Add(time.Hour) }, markMoving, false},
+		{"out of service", func(v *model.VehiclePosition) { v.Status = model.StatusOutOfService }, markOff, true},
+	}
+	for _, tt := range tests {
+		v := base
+		tt.edit(&v)
+		if mark, _, quiet := m.mark(&v, asOf, time.Minute); mark != tt.mark || quiet != tt.quiet {
+			t.Errorf("%s: mark %c quiet %v, want %c %v", tt.name, mark, quiet, tt.mark, tt.quiet)
+		}
+	}
+}
+
+// Zooming in shows less of the network, bigger; 0 brings the whole of it back.
+func TestZoomPanFit(t *testing.T) {
+	net := network.Default()
+	m := NewMap(net, termenv.Ascii)
+	whole := strings.Join(m.Render(nil, fixedTime, time.Minute, 60, 20), "\n")
+	m.ZoomBy(4)
+	zoomed := strings.Join(m.Render(nil, fixedTime, time.Minute, 60, 20), "\n")
+	if zoomed == whole {
+		t.Fatal("zoom changed nothing")
+	}
+	m.Pan(0.2, 0)
+	panned := strings.Join(m.Render(nil, fixedTime, time.Minute, 60, 20), "\n")
+	if panned == zoomed {
+		t.Fatal("pan changed nothing")
+	}
+	m.Fit()
+	if back := strings.Join(m.Render(nil, fixedTime, time.Minute, 60, 20), "\n"); back != whole {
+		t.Fatalf("fit did not restore the whole network:\n%s\n---\n%s", back, whole)
+	}
+	for range 50 {
+		m.ZoomBy(1 / 1.5)
+	}
+	if got := m.Render(nil, fixedTime, time.Minute, 60, 20); len(got) != 20 {
+		t.Fatal("zoomed far out: wrong size")
+	}
+}

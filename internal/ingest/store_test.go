@@ -1,0 +1,61 @@
+package ingest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+func vehicle(id string, ts time.Time) model.Record {
+	return model.Record{Kind: model.KindVehicles, Key: []byte(id),
+		Value: []byte(`{"vehicle_id":"` + id + `","lat":41.9,"lon":-87.6,"ts":"` + ts.Format(time.RFC3339) + `"}`)}
+}
+
+func TestHandleCountsAndRejects(t *testing.T) {
+	s := NewStore(Options{})
+	s.Handle([]model.Record{vehicle("a", t0), {Kind: model.KindVehicles, Value: []byte(`{"vehicle_id":"b","lat":91,"lon":0}`)},
+		{Kind: model.KindWeather, Value: []byte(`{"area":"x"}`)}})
+	snap := s.Snapshot(t0)
+	if snap.Counters.Consumed != [3]int64{2, 0, 1} || snap.Counters.Rejected != [3]int64{1, 0, 0} {
+		t.Fatalf("counters %+v", snap.Counters)
+	}
+	if got := s.LastReject(); got != "vehicles: lat: out of range [-90,90]" {
+		t.Fatalf("last reject %q", got)
+	}
+}
+
+// The live screen ages vehicles by the wall clock, so a feed that falls
+// silent shows; a snapshot of an old topic ages them by the newest report.
+func TestExpireByWallClockOrDataClock(t *testing.T) {
+	recs := []model.Record{vehicle("old", t0), vehicle("new", t0.Add(9*time.Minute))}
+	wall := t0.Add(24 * time.Hour)
+
+	live := NewStore(Options{Expire: 10 * time.Minute})
+	live.Handle(recs)
+	if n := len(live.Snapshot(t0.Add(15 * time.Minute)).Vehicles); n != 1 {
+		t.Fatalf("wall clock 15 min on: %d vehicles, want 1 (old expired)", n)
+	}
+	if snap := live.Snapshot(wall); len(snap.Vehicles) != 0 || !snap.AsOf.Equal(wall) {
+		t.Fatalf("a day later: %d vehicles as of %v", len(snap.Vehicles), snap.AsOf)
+	}
+
+	replay := NewStore(Options{Expire: 10 * time.Minute, DataClock: true})
+	replay.Handle(recs)
+	snap := replay.Snapshot(wall)
+	if len(snap.Vehicles) != 2 || !snap.AsOf.Equal(t0.Add(9*time.Minute)) {
+		t.Fatalf("data clock: %d vehicles as of %v", len(snap.Vehicles), snap.AsOf)
+	}
+	replay.Handle([]model.Record{vehicle("newer", t0.Add(11*time.Minute))})
+	if n := len(replay.Snapshot(wall).Vehicles); n != 2 {
+		t.Fatalf("data clock after a newer report: %d vehicles, want 2 (old expired)", n)
+	}
+
+	keep := NewStore(Options{})
+	keep.Handle(recs)
+	if n := len(keep.Snapshot(wall).Vehicles); n != 2 {
+		t.Fatalf("expire 0 dropped vehicles: %d left", n)
+	}
+}
