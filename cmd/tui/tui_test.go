@@ -40,6 +40,15 @@ func (s *tmuxSession) screen() string {
 	return string(out)
 }
 
+// colourScreen reads the screen with its escape sequences.
+func (s *tmuxSession) colourScreen() string {
+	out, err := exec.Command("tmux", "capture-pane", "-e", "-p", "-t", s.name).Output()
+	if err != nil {
+		s.t.Fatalf("capture-pane: %v", err)
+	}
+	return string(out)
+}
+
 func (s *tmuxSession) keys(keys ...string) {
 	if out, err := exec.Command("tmux", append([]string{"send-keys", "-t", s.name}, keys...)...).CombinedOutput(); err != nil {
 		s.t.Fatalf("send-keys: %v: %s", err, out)
@@ -162,4 +171,22 @@ func TestNoBrokerSaysSoAndKeepsRunning(t *testing.T) {
 	}
 	s.keys("q")
 	s.waitFor(10*time.Second, "exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
+}
+
+// Colours follow the terminal, and NO_COLOR turns them off.
+func TestColoursAndNoColor(t *testing.T) {
+	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	colourRE := regexp.MustCompile(`\x1b\[[0-9;]*[34]8;`)
+	for _, tt := range []struct {
+		env    string
+		colour bool
+	}{{"", true}, {"NO_COLOR=1", false}} {
+		s := startTmux(t, 100, 30, "env "+tt.env+" "+bin+" --demo")
+		s.waitFor(15*time.Second, "vehicles", func(sc string) bool { return strings.ContainsAny(mapArea(sc, 60), "●■") })
+		if got := colourRE.MatchString(s.colourScreen()); got != tt.colour {
+			t.Errorf("%q: colour escapes %v, want %v", tt.env, got, tt.colour)
+		}
+		s.keys("q")
+		s.waitFor(10*time.Second, "exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
+	}
 }

@@ -4,6 +4,7 @@
 package ui
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -145,8 +146,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// View draws the current frame.
-func (m Model) View() string {
+// View draws the current frame. A bug in drawing costs one frame, not the
+// operator's terminal: it shows as one line and the next frame tries again.
+func (m Model) View() (out string) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = fmt.Sprintf("fleetwatch: drawing the screen failed: %v; q quits", r)
+		}
+	}()
 	return m.screen.Render(view.Frame{Snap: m.snap, Status: m.stat, Help: m.help, Now: m.now, Stale: m.stale}, m.w, m.h)
 }
 

@@ -86,3 +86,10 @@ func TestRateMeter(t *testing.T) {
 		t.Fatalf("rate %v, want 300", r.perSec)
 	}
 }
+
+func TestViewSurvivesAPanic(t *testing.T) {
+	m := Model{w: 80, h: 24} // no screen: drawing panics
+	if got := m.View(); !strings.Contains(got, "drawing the screen failed") {
+		t.Fatalf("View after a panic: %q", got)
+	}
+}
