@@ -107,7 +107,7 @@ func Fleetwatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case len(args) > 0 && args[0] == "snapshot":
 		err = runSnapshot(args[1:], stdout)
 	case len(args) > 0 && args[0] == "serve":
-		err = errors.New("serve: not available in this version; run fleetwatch in a terminal instead")
+		err = runServe(args[1:], stdout, stderr)
 	default:
 		err = runTUI(args, stdin, stdout)
 	}

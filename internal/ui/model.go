@@ -72,6 +72,7 @@ type Model struct {
 	keys   keyMap
 	frame  time.Duration
 	stale  time.Duration
+	idle   time.Duration // log out after this long without a key; 0 never
 
 	w, h int
 	help bool
@@ -79,6 +80,14 @@ type Model struct {
 	stat view.Status
 	now  time.Time
 	rate rateMeter
+	// lastKey is the frame time of the last key press, for the idle timeout.
+	lastKey time.Time
+}
+
+// WithIdleTimeout returns the model set to quit when no key is pressed for d.
+func (m Model) WithIdleTimeout(d time.Duration) Model {
+	m.idle = d
+	return m
 }
 
 // New returns the live screen for a terminal of the given colour profile;
@@ -102,6 +111,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 	case tea.KeyMsg:
+		m.lastKey = m.now
 		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
 			// Keys typed faster than a frame arrive together ("+++"):
 			// each one counts.
@@ -136,6 +146,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case frameMsg:
 		m.now = time.Time(msg)
+		if m.lastKey.IsZero() {
+			m.lastKey = m.now
+		}
+		if m.idle > 0 && m.now.Sub(m.lastKey) > m.idle {
+			return m, tea.Quit
+		}
 		m.snap = m.src.Snapshot(m.now)
 		m.stat = m.src.Status()
 		consumed, _ := m.snap.Counters.Total()

@@ -93,3 +93,29 @@ func TestViewSurvivesAPanic(t *testing.T) {
 		t.Fatalf("View after a panic: %q", got)
 	}
 }
+
+func TestIdleTimeoutQuits(t *testing.T) {
+	src := &fakeSource{fleet: model.NewFleet()}
+	var m tea.Model = New(src, network.Default(), termenv.Ascii, time.Minute).WithIdleTimeout(time.Minute)
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	m, cmd := m.Update(frameMsg(t0))
+	if isQuit(cmd) {
+		t.Fatal("quit at once")
+	}
+	m, _ = m.Update(frameMsg(t0.Add(50 * time.Second)))
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'+'}}) // a key resets the clock
+	if _, cmd = m.Update(frameMsg(t0.Add(100 * time.Second))); isQuit(cmd) {
+		t.Fatal("quit although a key was pressed 50 s ago")
+	}
+	if _, cmd = m.Update(frameMsg(t0.Add(111 * time.Second))); !isQuit(cmd) {
+		t.Fatal("no quit after a minute without keys")
+	}
+}
+
+func isQuit(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	_, ok := cmd().(tea.QuitMsg)
+	return ok
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fleetwatch/fleetwatch/internal/testutil"
+)
+
+// sshServer is `fleetwatch serve --demo` running as its own process, with
+// keys made by ssh-keygen, as an operator would set it up.
+type sshServer struct {
+	t       *testing.T
+	dir     string
+	addr    string
+	port    string
+	cmd     *exec.Cmd
+	logPath string
+	stderr  *bytes.Buffer
+}
+
+func keygen(t *testing.T, path string) {
+	t.Helper()
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", filepath.Base(path), "-f", path).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v: %s", err, out)
+	}
+}
+
+func startServe(t *testing.T, extra ...string) *sshServer {
+	t.Helper()
+	testutil.Require(t, "ssh")
+	testutil.Require(t, "ssh-keygen")
+	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	s := &sshServer{t: t, dir: t.TempDir(), stderr: &bytes.Buffer{}}
+	keygen(t, filepath.Join(s.dir, "viewer"))
+	keygen(t, filepath.Join(s.dir, "stranger"))
+	pub, err := os.ReadFile(filepath.Join(s.dir, "viewer.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "authorized_keys"), pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.addr = freeLoopbackAddr(t)
+	s.port = s.addr[strings.LastIndex(s.addr, ":")+1:]
+	s.logPath = filepath.Join(s.dir, "serve.log")
+	args := append([]string{"serve", "--demo", "--listen", s.addr, "--host-key", filepath.Join(s.dir, "host_ed25519"),
+		"--authorized-keys", filepath.Join(s.dir, "authorized_keys"), "--log", s.logPath}, extra...)
+	s.cmd = exec.Command(bin, args...)
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			s.cmd.Process.Kill()
+			s.cmd.Wait()
+		}
+	})
+	testutil.Eventually(t, 15*time.Second, "ssh port", func() bool {
+		c, err := net.Dial("tcp", s.addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return s
+}
+
+func (s *sshServer) sshArgs(key string) []string {
+	args := []string{"-p", s.port, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "BatchMode=yes", "-o", "LogLevel=ERROR"}
+	if key != "" {
+		args = append(args, "-o", "IdentitiesOnly=yes", "-i", filepath.Join(s.dir, key))
+	} else {
+		args = append(args, "-o", "PubkeyAuthentication=no")
+	}
+	return args
+}
+
+// sshRun runs the OpenSSH client without a terminal and returns its output and exit code.
+func sshRun(s *sshServer, key string, extra ...string) (string, string, int) {
+	var out, errOut bytes.Buffer
+	cmd := exec.Command("ssh", append(append(s.sshArgs(key), extra...), "watcher@127.0.0.1")...)
+	cmd.Stdin = strings.NewReader("")
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	return out.String(), errOut.String(), code
+}
+
+// viewer opens an interactive ssh session in tmux, as a person would.
+func (s *sshServer) viewer(key string, cols, rows int) *tmuxSession {
+	cmd := "ssh -t " + strings.Join(s.sshArgs(key), " ") + " watcher@127.0.0.1"
+	return startTmux(s.t, cols, rows, cmd)
+}
+
+func (s *sshServer) log() string {
+	b, _ := os.ReadFile(s.logPath)
+	return string(b)
+}
+
+func showsLiveMap(sc string) bool {
+	m := vehiclesRE.FindStringSubmatch(sc)
+	return m != nil && m[1] != "0" && hasBraille(sc) && strings.ContainsAny(sc, "●■")
+}
+
+func TestServeLoginsAndRefusals(t *testing.T) {
+	s := startServe(t)
+	v := s.viewer("viewer", 110, 32)
+	v.waitFor(20*time.Second, "the map over ssh", showsLiveMap)
+
+	for _, tt := range []struct{ name, key string }{{"unknown key", "stranger"}, {"no key", ""}} {
+		_, errOut, code := sshRun(s, tt.key)
+		if code != 255 || !strings.Contains(errOut, "Permission denied") {
+			t.Errorf("%s: exit %d, stderr %q; want refused", tt.name, code, errOut)
+		}
+	}
+
+	// Revoking the key refuses the next login without a restart.
+	if err := os.WriteFile(filepath.Join(s.dir, "authorized_keys"), []byte("# nobody\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := sshRun(s, "viewer"); code != 255 || !strings.Contains(errOut, "Permission denied") {
+		t.Errorf("revoked key: exit %d, %q", code, errOut)
+	}
+
+	v.keys("q")
+	v.waitFor(10*time.Second, "viewer exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
+	testutil.Eventually(t, 5*time.Second, "log lines", func() bool {
+		l := s.log()
+		return strings.Contains(l, `"session start"`) && strings.Contains(l, `"session end"`) &&
+			strings.Count(l, `"login refused"`) >= 2 && strings.Contains(l, `"connection refused"`)
+	})
+	if st, err := os.Stat(filepath.Join(s.dir, "host_ed25519")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("host key: %v, mode %v", err, st.Mode().Perm())
+	}
+	if strings.Contains(v.screen(), "session start") {
+		t.Error("log lines reached a viewer's screen")
+	}
+}
+
+// Twenty viewers at once all see live frames; one leaving disturbs no one;
+// SIGTERM ends every session and the server cleanly.
+func TestServeManyViewers(t *testing.T) {
+	s := startServe(t)
+	const n = 20
+	viewers := make([]*tmuxSession, n)
+	for i := range viewers {
+		viewers[i] = s.viewer("viewer", 100, 30)
+	}
+	first := make([]string, n)
+	var wg sync.WaitGroup
+	for i, v := range viewers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first[i] = mapArea(v.waitFor(30*time.Second, fmt.Sprintf("viewer %d's map", i), showsLiveMap), 60)
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	viewers[0].keys("q")
+	viewers[0].waitFor(10*time.Second, "viewer 0 exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
+	for i, v := range viewers[1:] {
+		v.waitFor(10*time.Second, fmt.Sprintf("viewer %d's map to move", i+1), func(sc string) bool {
+			return showsLiveMap(sc) && mapArea(sc, 60) != first[i+1]
+		})
+	}
+	// Each viewer has its own view: zooming one leaves the others whole.
+	viewers[1].keys("+", "+", "+")
+	viewers[1].waitFor(5*time.Second, "viewer 1 zoomed", func(sc string) bool { return !strings.Contains(sc, "O'Hare") })
+	if sc := viewers[2].screen(); !strings.Contains(sc, "O'Hare") {
+		t.Errorf("zooming viewer 1 changed viewer 2:\n%s", sc)
+	}
+
+	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("server exit: %v; stderr %s", err, s.stderr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("server did not stop within 15 s of SIGINT")
+	}
+	for i, v := range viewers[1:] {
+		v.waitFor(10*time.Second, fmt.Sprintf("viewer %d's session to end", i+1), func(sc string) bool { return strings.Contains(sc, "EXITED") })
+	}
+	sc := bufio.NewScanner(strings.NewReader(s.log()))
+	starts, ends := 0, 0
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"session start"`) {
+			starts++
+		}
+		if strings.Contains(sc.Text(), `"session end"`) {
+			ends++
+		}
+	}
+	if starts != n || ends != n {
+		t.Errorf("log has %d session starts and %d ends, want %d each", starts, ends, n)
+	}
+}
+
+func TestServeMaxSessionsAndUsage(t *testing.T) {
+	s := startServe(t, "--max-sessions", "1")
+	v := s.viewer("viewer", 100, 30)
+	v.waitFor(20*time.Second, "the map", showsLiveMap)
+	out, errOut, code := sshRun(s, "viewer", "-tt")
+	if code != 1 || !strings.Contains(out+errOut, "too many viewers") {
+		t.Errorf("second viewer over the limit: exit %d, %q %q", code, out, errOut)
+	}
+	v.keys("q")
+
+	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	cmd := exec.Command(bin, "serve", "--demo")
+	out2, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out2), "--authorized-keys is required") {
+		t.Errorf("serve without keys: %v: %s", err, out2)
+	}
+}
+
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}

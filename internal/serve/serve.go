@@ -1,0 +1,185 @@
+// Package serve offers the live screen to many viewers over SSH: one shared
+// fleet state, one Bubble Tea program per session, public-key logins against
+// an OpenSSH authorized_keys file.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/ssh"
+	"github.com/charmbracelet/wish"
+	"github.com/charmbracelet/wish/bubbletea"
+	"github.com/muesli/termenv"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/fleetwatch/fleetwatch/internal/network"
+	"github.com/fleetwatch/fleetwatch/internal/ui"
+)
+
+// Config is what the server needs.
+type Config struct {
+	Listen         string
+	HostKey        string // private key path; created (0600) when missing
+	AuthorizedKeys string // OpenSSH authorized_keys; "" with InsecureNoAuth only
+	InsecureNoAuth bool
+	MaxSessions    int
+	IdleTimeout    time.Duration // a viewer who presses no key for this long is logged out; 0 never
+	Stale          time.Duration
+	Network        *network.Network
+	Source         ui.Source // the shared fleet state every viewer reads
+	Log            *slog.Logger
+}
+
+// Server is a running SSH server.
+type Server struct {
+	cfg      Config
+	srv      *ssh.Server
+	keys     *authorizedKeys
+	active   atomic.Int64
+	mu       sync.Mutex
+	programs map[*tea.Program]struct{}
+	listener net.Listener
+}
+
+// New prepares the server and binds its address, so that a bad address or
+// host key fails before anything is served.
+func New(cfg Config) (*Server, error) {
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 64
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &Server{cfg: cfg, programs: map[*tea.Program]struct{}{}}
+	opts := []ssh.Option{
+		wish.WithAddress(cfg.Listen),
+		wish.WithHostKeyPath(cfg.HostKey),
+		wish.WithMiddleware(
+			bubbletea.MiddlewareWithProgramHandler(s.program, termenv.Ascii),
+			s.limit, // runs first: the last middleware given wraps the others
+		),
+	}
+	if !cfg.InsecureNoAuth {
+		keys, err := loadAuthorizedKeys(cfg.AuthorizedKeys)
+		if err != nil {
+			return nil, err
+		}
+		s.keys = keys
+		opts = append(opts, wish.WithPublicKeyAuth(s.authorize))
+	}
+	srv, err := wish.NewServer(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("ssh server: %w", err)
+	}
+	srv.ConnectionFailedCallback = func(conn net.Conn, err error) {
+		// Refused handshakes, key-less logins among them, end here.
+		s.cfg.Log.Warn("connection refused", "addr", conn.RemoteAddr().String(), "err", err.Error())
+	}
+	s.srv = srv
+	l, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	s.listener = l
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Serve accepts viewers until ctx ends, then ends every session cleanly.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.listener) }()
+	select {
+	case err := <-errc:
+		if errors.Is(err, ssh.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("ssh server: %w", err)
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	for p := range s.programs {
+		p.Quit() // each viewer's terminal is restored by its program
+	}
+	s.mu.Unlock()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(shutdown); err != nil {
+		s.srv.Close()
+	}
+	s.cfg.Log.Info("server stopped")
+	return nil
+}
+
+func (s *Server) authorize(ctx ssh.Context, key ssh.PublicKey) bool {
+	fp := gossh.FingerprintSHA256(key)
+	ok, err := s.keys.allows(key)
+	if err != nil {
+		s.cfg.Log.Error("authorized keys unreadable; refusing every login", "file", s.cfg.AuthorizedKeys, "err", err)
+	}
+	if !ok {
+		s.cfg.Log.Warn("login refused", "user", ctx.User(), "addr", ctx.RemoteAddr().String(), "key", fp)
+		return false
+	}
+	ctx.SetValue(fingerprintKey{}, fp)
+	return true
+}
+
+type fingerprintKey struct{}
+
+// limit turns viewers away above the session limit and logs each session.
+func (s *Server) limit(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		fp, _ := sess.Context().Value(fingerprintKey{}).(string)
+		addr := sess.RemoteAddr().String()
+		if n := s.active.Add(1); n > int64(s.cfg.MaxSessions) {
+			s.active.Add(-1)
+			s.cfg.Log.Warn("session refused: too many viewers", "addr", addr, "key", fp, "max", s.cfg.MaxSessions)
+			wish.Fatalln(sess, fmt.Sprintf("fleetwatch: too many viewers (%d); try again later", s.cfg.MaxSessions))
+			return
+		}
+		start := time.Now()
+		s.cfg.Log.Info("session start", "user", sess.User(), "addr", addr, "key", fp)
+		defer func() {
+			s.active.Add(-1)
+			s.cfg.Log.Info("session end", "user", sess.User(), "addr", addr, "key", fp,
+				"duration", time.Since(start).Round(time.Millisecond).String())
+		}()
+		next(sess)
+	}
+}
+
+// program makes each viewer's own screen: own size, colour profile, zoom
+// and help state, over the one shared fleet state.
+func (s *Server) program(sess ssh.Session) *tea.Program {
+	if _, _, ok := sess.Pty(); !ok {
+		wish.Fatalln(sess, "fleetwatch: a terminal is needed; connect with ssh -t")
+		return nil
+	}
+	profile := bubbletea.MakeRenderer(sess).ColorProfile()
+	m := ui.New(s.cfg.Source, s.cfg.Network, profile, s.cfg.Stale).WithIdleTimeout(s.cfg.IdleTimeout)
+	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithAltScreen())...)
+	s.mu.Lock()
+	s.programs[p] = struct{}{}
+	s.mu.Unlock()
+	go func() {
+		<-sess.Context().Done()
+		s.mu.Lock()
+		delete(s.programs, p)
+		s.mu.Unlock()
+	}()
+	return p
+}
+
+// Active returns the number of sessions open now.
+func (s *Server) Active() int { return int(s.active.Load()) }
