@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -188,7 +190,30 @@ func TestServeManyViewers(t *testing.T) {
 		t.Errorf("zooming viewer 1 changed viewer 2:\n%s", sc)
 	}
 
-	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
+	// A viewer whose terminal stops reading (its ssh client frozen) stalls
+	// no one: the others keep getting live frames.
+	frozen := viewers[3].clientPID()
+	if err := syscall.Kill(frozen, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for i := 4; i < 8; i++ {
+		before := mapArea(viewers[i].screen(), 60)
+		viewers[i].waitFor(10*time.Second, fmt.Sprintf("viewer %d to move while viewer 3 is frozen", i), func(sc string) bool {
+			return mapArea(sc, 60) != before
+		})
+	}
+	syscall.Kill(frozen, syscall.SIGCONT)
+
+	// Each viewer's terminal size is its own: a resize reflows only that screen.
+	if out, err := exec.Command("tmux", "resize-window", "-t", viewers[5].name, "-x", "80", "-y", "24").CombinedOutput(); err != nil {
+		t.Fatalf("resize: %v: %s", err, out)
+	}
+	viewers[5].waitFor(10*time.Second, "viewer 5 at 80×24", func(sc string) bool {
+		lines := strings.Split(strings.TrimRight(sc, "\n"), "\n")
+		return len(lines) == 24 && strings.Contains(lines[0], "fleetwatch") && strings.Contains(lines[23], "q quit")
+	})
+
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -199,7 +224,7 @@ func TestServeManyViewers(t *testing.T) {
 			t.Fatalf("server exit: %v; stderr %s", err, s.stderr)
 		}
 	case <-time.After(15 * time.Second):
-		t.Fatal("server did not stop within 15 s of SIGINT")
+		t.Fatal("server did not stop within 15 s of SIGTERM")
 	}
 	for i, v := range viewers[1:] {
 		v.waitFor(10*time.Second, fmt.Sprintf("viewer %d's session to end", i+1), func(sc string) bool { return strings.Contains(sc, "EXITED") })
@@ -234,6 +259,54 @@ func TestServeMaxSessionsAndUsage(t *testing.T) {
 	out2, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out2), "--authorized-keys is required") {
 		t.Errorf("serve without keys: %v: %s", err, out2)
+	}
+}
+
+// clientPID is the pid of the program running in the tmux pane's shell.
+func (s *tmuxSession) clientPID() int {
+	out, err := exec.Command("tmux", "list-panes", "-t", s.name, "-F", "#{pane_pid}").Output()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	children, err := exec.Command("pgrep", "-P", strings.TrimSpace(string(out)), "ssh").Output()
+	if err != nil {
+		s.t.Fatalf("no ssh under the pane: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.Fields(string(children))[0])
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return pid
+}
+
+// Without authentication, anyone may watch, and the server says so.
+func TestServeInsecureNoAuth(t *testing.T) {
+	testutil.Require(t, "ssh")
+	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	addr := freeLoopbackAddr(t)
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "serve", "--demo", "--insecure-no-auth", "--listen", addr,
+		"--host-key", filepath.Join(t.TempDir(), "host"), "--log", filepath.Join(t.TempDir(), "log"))
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	testutil.Eventually(t, 15*time.Second, "port", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	s := &sshServer{t: t, addr: addr, port: addr[strings.LastIndex(addr, ":")+1:]}
+	v := s.viewer("", 100, 30)
+	v.waitFor(20*time.Second, "the map without a key", showsLiveMap)
+	v.keys("q")
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if !strings.Contains(stderr.String(), "warning: --insecure-no-auth") {
+		t.Errorf("no warning on stderr: %q", stderr.String())
 	}
 }
 
