@@ -53,6 +53,7 @@ type Screen struct {
 
 	title, dim, bold, warn, ok lipgloss.Style
 	swatch                     map[string]lipgloss.Style
+	stationNames               map[string]string
 }
 
 // NewScreen returns a renderer for a terminal with the given colour profile;
@@ -67,6 +68,10 @@ func NewScreen(net *network.Network, profile termenv.Profile, keys []HelpLine) *
 		warn:   r.NewStyle().Bold(true).Foreground(lipgloss.Color("#ff5f5f")),
 		ok:     r.NewStyle().Foreground(lipgloss.Color("#5fd75f")),
 		swatch: map[string]lipgloss.Style{},
+	}
+	s.stationNames = make(map[string]string, len(net.Stations))
+	for _, st := range net.Stations {
+		s.stationNames[st.ID] = st.Name
 	}
 	for _, l := range net.Lines {
 		c := l.Color
@@ -194,7 +199,9 @@ func (s *Screen) sidePanel(snap model.Snapshot, w, h int) []string {
 			return cmp.Or(cmp.Compare(b.Entries, a.Entries), cmp.Compare(b.Arrivals, a.Arrivals))
 		})
 		for _, x := range st[:min(rest, len(st))] {
-			name := safe(cmp.Or(x.Name, x.StationID))
+			// A screen started at the latest offset never sees the reference
+			// records written before it: the network file names the station.
+			name := safe(cmp.Or(x.Name, s.stationNames[x.StationID], x.StationID))
 			out = append(out, fmt.Sprintf("%s %5d %7d", fit(name, 18), x.Arrivals, x.Entries))
 		}
 	}

@@ -249,3 +249,15 @@ func TestZoomPanFit(t *testing.T) {
 		t.Fatal("zoomed far out: wrong size")
 	}
 }
+
+// Stations seen only through arrivals (their reference record came before
+// the screen started) are named from the network file.
+func TestStationNamedFromNetwork(t *testing.T) {
+	net := network.Default()
+	f := model.NewFleet()
+	f.Apply(model.Turnstile{StationID: "clark-lake", Entries: 9})
+	out := NewScreen(net, termenv.Ascii, nil).Render(Frame{Snap: f.Snapshot()}, 120, 30)
+	if !strings.Contains(out, "Clark/Lake") {
+		t.Fatalf("station not named from the network:\n%s", out)
+	}
+}
