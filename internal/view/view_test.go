@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -257,7 +258,7 @@ func TestStationNamedFromNetwork(t *testing.T) {
 	f := model.NewFleet()
 	f.Apply(model.Turnstile{StationID: "clark-lake", Entries: 9})
 	out := NewScreen(net, termenv.Ascii, nil).Render(Frame{Snap: f.Snapshot()}, 120, 30)
-	if !strings.Contains(out, "Clark/Lake") {
-		t.Fatalf("station not named from the network:\n%s", out)
+	if !regexp.MustCompile(`Clark/Lake\s+0\s+9`).MatchString(out) {
+		t.Fatalf("station board does not name clark-lake from the network:\n%s", out)
 	}
 }
