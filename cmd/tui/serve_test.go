@@ -240,7 +240,7 @@ func TestServeManyViewers(t *testing.T) {
 		}
 	}
 	if starts != n || ends != n {
-		t.Errorf("log has %d session starts and %d ends, want %d each", starts, ends, n)
+		t.Errorf("log has %d session starts and %d ends, want %d each; log:\n%s", starts, ends, n, s.log())
 	}
 }
 

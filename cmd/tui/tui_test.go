@@ -24,7 +24,8 @@ func startTmux(t *testing.T, cols, rows int, command string) *tmuxSession {
 	testutil.Require(t, "tmux")
 	s := &tmuxSession{t: t, name: fmt.Sprintf("fw-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	cmd := exec.Command("tmux", "new-session", "-d", "-s", s.name, "-x", fmt.Sprint(cols), "-y", fmt.Sprint(rows),
-		"env", "TERM=xterm-256color", "COLORTERM=truecolor", "sh", "-c", command+"; echo EXITED $?; sleep 30")
+		// CI=... makes termenv assume no terminal; a person's shell has none.
+		"env", "-u", "CI", "TERM=xterm-256color", "COLORTERM=truecolor", "sh", "-c", command+"; echo EXITED $?; sleep 30")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}

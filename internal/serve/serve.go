@@ -46,7 +46,19 @@ type Server struct {
 	active   atomic.Int64
 	mu       sync.Mutex
 	programs map[*tea.Program]struct{}
+	sessions map[ssh.Session]sessionInfo
 	listener net.Listener
+}
+
+// sessionInfo is what the log says about a session when it ends.
+type sessionInfo struct {
+	user, addr, key string
+	start           time.Time
+}
+
+func (s *Server) logEnd(i sessionInfo, reason string) {
+	s.cfg.Log.Info("session end", "user", i.user, "addr", i.addr, "key", i.key,
+		"duration", time.Since(i.start).Round(time.Millisecond).String(), "reason", reason)
 }
 
 // New prepares the server and binds its address, so that a bad address or
@@ -58,7 +70,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Server{cfg: cfg, programs: map[*tea.Program]struct{}{}}
+	s := &Server{cfg: cfg, programs: map[*tea.Program]struct{}{}, sessions: map[ssh.Session]sessionInfo{}}
 	opts := []ssh.Option{
 		wish.WithAddress(cfg.Listen),
 		wish.WithHostKeyPath(cfg.HostKey),
@@ -115,8 +127,21 @@ func (s *Server) Serve(ctx context.Context) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.srv.Shutdown(shutdown); err != nil {
+		// A viewer that stopped reading holds its session open: cut the
+		// connections, then give the handlers a moment to log their end.
 		s.srv.Close()
+		for deadline := time.Now().Add(2 * time.Second); s.active.Load() > 0 && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
+	// Sessions whose handler is still stuck on a dead connection end with
+	// the process: say so, so every start in the log has its end.
+	s.mu.Lock()
+	for sess, info := range s.sessions {
+		s.logEnd(info, "server stopped")
+		delete(s.sessions, sess)
+	}
+	s.mu.Unlock()
 	s.cfg.Log.Info("server stopped")
 	return nil
 }
@@ -148,12 +173,20 @@ func (s *Server) limit(next ssh.Handler) ssh.Handler {
 			wish.Fatalln(sess, fmt.Sprintf("fleetwatch: too many viewers (%d); try again later", s.cfg.MaxSessions))
 			return
 		}
-		start := time.Now()
-		s.cfg.Log.Info("session start", "user", sess.User(), "addr", addr, "key", fp)
+		info := sessionInfo{user: sess.User(), addr: addr, key: fp, start: time.Now()}
+		s.mu.Lock()
+		s.sessions[sess] = info
+		s.mu.Unlock()
+		s.cfg.Log.Info("session start", "user", info.user, "addr", addr, "key", fp)
 		defer func() {
 			s.active.Add(-1)
-			s.cfg.Log.Info("session end", "user", sess.User(), "addr", addr, "key", fp,
-				"duration", time.Since(start).Round(time.Millisecond).String())
+			s.mu.Lock()
+			_, open := s.sessions[sess]
+			delete(s.sessions, sess)
+			s.mu.Unlock()
+			if open {
+				s.logEnd(info, "closed")
+			}
 		}()
 		next(sess)
 	}
