@@ -13,9 +13,10 @@ build:
 demo: build
 	./$(BIN)/fleetwatch --demo
 
-## test: vet, then every test (unit, embedded-broker end to end, kcat, tmux)
+## test: vet, then every test (unit, embedded-broker end to end, kcat, tmux, ssh), then a short fuzz run of the decoder
 test: build vet
 	$(GO) test -count=1 -timeout 15m $(PKGS)
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 10s ./internal/model
 
 vet:
 	$(GO) vet $(PKGS)

@@ -3,7 +3,6 @@ package model
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -54,18 +53,86 @@ func Decode(rec Record) (Event, error) {
 	return nil, fieldErr("", "unknown stream kind %d", rec.Kind)
 }
 
-type vehicleWire struct {
-	VehicleID string          `json:"vehicle_id"`
-	Line      string          `json:"line"`
-	Lat       *float64        `json:"lat"`
-	Lon       *float64        `json:"lon"`
-	Heading   *float64        `json:"heading"`
-	SpeedKmh  *float64        `json:"speed_kmh"`
-	Status    string          `json:"status"`
-	StopID    string          `json:"stop_id"`
-	DelayS    *float64        `json:"delay_s"`
-	Occupancy *float64        `json:"occupancy"`
-	TS        json.RawMessage `json:"ts"`
+// field readers: each takes one member's value, leaves the destination
+// alone for null, and reports a wrong type against the member's name.
+
+func wrongType(name string, v value) error { return fieldErr(name, "wrong type: %s", v.kind) }
+
+// readText reads a string member.
+func readText(name string, v value, dst *string) error {
+	switch v.kind {
+	case kindNull:
+		return nil
+	case kindString:
+		s, ok := v.str()
+		if !ok {
+			return fieldErr(name, "malformed string")
+		}
+		*dst = s
+		return nil
+	}
+	return wrongType(name, v)
+}
+
+// readID reads an identifier: producers write ids as strings or as numbers.
+func readID(name string, v value, dst *string) error {
+	if v.kind == kindNumber {
+		*dst = string(v.raw)
+		return nil
+	}
+	return readText(name, v, dst)
+}
+
+// readNumber reads a number member; has tells whether one was present.
+func readNumber(name string, v value, dst *float64, has *bool) error {
+	switch v.kind {
+	case kindNull:
+		return nil
+	case kindNumber:
+		f, err := v.float()
+		if err != nil {
+			return fieldErr(name, "%v", err)
+		}
+		*dst, *has = f, true
+		return nil
+	}
+	return wrongType(name, v)
+}
+
+// readTime keeps a timestamp member's raw value for timestamp().
+func readTime(v value, dst *[]byte) error {
+	switch v.kind {
+	case kindNull, kindString, kindNumber:
+		*dst = v.raw
+		return nil
+	}
+	return wrongType("ts", v)
+}
+
+type coords struct {
+	lat, lon       float64
+	hasLat, hasLon bool
+}
+
+func (c *coords) read(key []byte, v value) (bool, error) {
+	switch string(key) {
+	case "lat":
+		return true, readNumber("lat", v, &c.lat, &c.hasLat)
+	case "lon":
+		return true, readNumber("lon", v, &c.lon, &c.hasLon)
+	}
+	return false, nil
+}
+
+func (c *coords) check() (float64, float64, error) {
+	var lat, lon *float64
+	if c.hasLat {
+		lat = &c.lat
+	}
+	if c.hasLon {
+		lon = &c.lon
+	}
+	return latLon(lat, lon)
 }
 
 func decodeVehicle(rec Record) (Event, error) {
@@ -75,91 +142,135 @@ func decodeVehicle(rec Record) (Event, error) {
 		}
 		return VehicleRemoved{VehicleID: string(rec.Key)}, nil
 	}
-	var w vehicleWire
-	if err := unmarshalObject(rec.Value, &w); err != nil {
+	var (
+		v      VehiclePosition
+		c      coords
+		status string
+		ts     []byte
+		has    [4]bool
+	)
+	err := walkObject(rec.Value, func(key []byte, val value) error {
+		if ok, err := c.read(key, val); ok {
+			return err
+		}
+		switch string(key) {
+		case "vehicle_id":
+			return readID("vehicle_id", val, &v.VehicleID)
+		case "line":
+			return readID("line", val, &v.Line)
+		case "heading":
+			return readNumber("heading", val, &v.Heading, &has[0])
+		case "speed_kmh":
+			return readNumber("speed_kmh", val, &v.SpeedKmh, &has[1])
+		case "delay_s":
+			return readNumber("delay_s", val, &v.DelayS, &has[2])
+		case "occupancy":
+			return readNumber("occupancy", val, &v.Occupancy, &has[3])
+		case "status":
+			return readText("status", val, &status)
+		case "stop_id":
+			return readID("stop_id", val, &v.StopID)
+		case "ts":
+			return readTime(val, &ts)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	v := VehiclePosition{VehicleID: strings.TrimSpace(w.VehicleID), Line: w.Line, StopID: w.StopID}
+	v.VehicleID = strings.TrimSpace(v.VehicleID)
 	if v.VehicleID == "" {
 		return nil, fieldErr("vehicle_id", "missing or empty")
 	}
-	var err error
-	if v.Lat, v.Lon, err = latLon(w.Lat, w.Lon); err != nil {
+	if v.Lat, v.Lon, err = c.check(); err != nil {
 		return nil, err
 	}
-	opt := []struct {
-		name string
-		src  *float64
-		dst  *float64
-		bit  Fields
-	}{
-		{"heading", w.Heading, &v.Heading, HasHeading},
-		{"speed_kmh", w.SpeedKmh, &v.SpeedKmh, HasSpeed},
-		{"delay_s", w.DelayS, &v.DelayS, HasDelay},
-		{"occupancy", w.Occupancy, &v.Occupancy, HasOccupancy},
-	}
-	for _, o := range opt {
-		if o.src == nil {
-			continue
+	for i, bit := range [4]Fields{HasHeading, HasSpeed, HasDelay, HasOccupancy} {
+		if has[i] {
+			v.Has |= bit
 		}
-		if !finite(*o.src) {
-			return nil, fieldErr(o.name, "not a finite number")
-		}
-		*o.dst = *o.src
-		v.Has |= o.bit
 	}
 	if v.Has&HasSpeed != 0 && v.SpeedKmh < 0 {
 		return nil, fieldErr("speed_kmh", "negative")
 	}
-	switch Status(w.Status) {
+	switch Status(status) {
 	case "":
 		v.Status = StatusInTransit
 	case StatusInTransit, StatusStoppedAt, StatusOutOfService:
-		v.Status = Status(w.Status)
+		v.Status = Status(status)
 	default:
-		return nil, fieldErr("status", "unknown status %q", w.Status)
+		return nil, fieldErr("status", "unknown status %q", status)
 	}
-	if v.TS, err = timestamp(w.TS, rec.Time); err != nil {
+	if v.TS, err = timestamp(ts, rec.Time); err != nil {
 		return nil, err
 	}
 	return v, nil
-}
-
-type stationWire struct {
-	Type          string          `json:"type"`
-	StationID     string          `json:"station_id"`
-	Name          string          `json:"name"`
-	Lines         []string        `json:"lines"`
-	Line          string          `json:"line"`
-	Lat           *float64        `json:"lat"`
-	Lon           *float64        `json:"lon"`
-	VehicleID     string          `json:"vehicle_id"`
-	Direction     string          `json:"direction"`
-	PrevStationID string          `json:"prev_station_id"`
-	Entries       *float64        `json:"entries"`
-	TS            json.RawMessage `json:"ts"`
 }
 
 func decodeStation(rec Record) (Event, error) {
 	if rec.Value == nil {
 		return nil, fieldErr("", "tombstone on the stations stream")
 	}
-	var w stationWire
-	if err := unmarshalObject(rec.Value, &w); err != nil {
+	var (
+		typ, id, name, line, vehicle, direction, prev string
+		lines                                         []string
+		c                                             coords
+		entries                                       float64
+		hasEntries                                    bool
+		ts                                            []byte
+	)
+	err := walkObject(rec.Value, func(key []byte, val value) error {
+		if ok, err := c.read(key, val); ok {
+			return err
+		}
+		switch string(key) {
+		case "type":
+			return readText("type", val, &typ)
+		case "station_id":
+			return readID("station_id", val, &id)
+		case "name":
+			return readText("name", val, &name)
+		case "line":
+			return readID("line", val, &line)
+		case "lines":
+			switch val.kind {
+			case kindNull:
+				return nil
+			case kindArray:
+				lines = nil
+				if json.Unmarshal(val.raw, &lines) != nil {
+					return fieldErr("lines", "not a list of strings")
+				}
+				return nil
+			}
+			return wrongType("lines", val)
+		case "vehicle_id":
+			return readID("vehicle_id", val, &vehicle)
+		case "direction":
+			return readID("direction", val, &direction)
+		case "prev_station_id":
+			return readID("prev_station_id", val, &prev)
+		case "entries":
+			return readNumber("entries", val, &entries, &hasEntries)
+		case "ts":
+			return readTime(val, &ts)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	id := strings.TrimSpace(w.StationID)
+	id = strings.TrimSpace(id)
 	if id == "" {
 		return nil, fieldErr("station_id", "missing or empty")
 	}
-	typ := w.Type
 	if typ == "" {
 		// Producers that write one kind of record per topic often leave the
 		// type out; the fields say what it is.
 		switch {
-		case w.Entries != nil:
+		case hasEntries:
 			typ = "turnstile"
-		case w.VehicleID != "":
+		case vehicle != "":
 			typ = "arrival"
 		default:
 			typ = "station"
@@ -167,12 +278,12 @@ func decodeStation(rec Record) (Event, error) {
 	}
 	switch typ {
 	case "station":
-		s := StationInfo{StationID: id, Name: w.Name, Lines: w.Lines}
-		if len(s.Lines) == 0 && w.Line != "" {
-			s.Lines = []string{w.Line}
+		s := StationInfo{StationID: id, Name: name, Lines: lines}
+		if len(s.Lines) == 0 && line != "" {
+			s.Lines = []string{line}
 		}
-		if w.Lat != nil || w.Lon != nil {
-			lat, lon, err := latLon(w.Lat, w.Lon)
+		if c.hasLat || c.hasLon {
+			lat, lon, err := c.check()
 			if err != nil {
 				return nil, err
 			}
@@ -180,88 +291,67 @@ func decodeStation(rec Record) (Event, error) {
 		}
 		return s, nil
 	case "arrival":
-		ts, err := timestamp(w.TS, rec.Time)
+		t, err := timestamp(ts, rec.Time)
 		if err != nil {
 			return nil, err
 		}
-		return Arrival{StationID: id, VehicleID: w.VehicleID, Line: w.Line, Direction: w.Direction,
-			PrevStationID: w.PrevStationID, TS: ts}, nil
+		return Arrival{StationID: id, VehicleID: vehicle, Line: line, Direction: direction, PrevStationID: prev, TS: t}, nil
 	case "turnstile":
-		if w.Entries == nil {
+		if !hasEntries {
 			return nil, fieldErr("entries", "missing")
 		}
-		e := *w.Entries
-		if !finite(e) || e < 0 || e != math.Trunc(e) || e > math.MaxInt32 {
+		if entries < 0 || entries != math.Trunc(entries) || entries > math.MaxInt32 {
 			return nil, fieldErr("entries", "not a non-negative whole number")
 		}
-		ts, err := timestamp(w.TS, rec.Time)
+		t, err := timestamp(ts, rec.Time)
 		if err != nil {
 			return nil, err
 		}
-		return Turnstile{StationID: id, Entries: int64(e), TS: ts}, nil
+		return Turnstile{StationID: id, Entries: int64(entries), TS: t}, nil
 	}
 	return nil, fieldErr("type", "unknown station record type %q", typ)
-}
-
-type weatherWire struct {
-	Area      string          `json:"area"`
-	TempC     *float64        `json:"temp_c"`
-	WindKmh   *float64        `json:"wind_kmh"`
-	Humidity  *float64        `json:"humidity"`
-	Condition string          `json:"condition"`
-	TS        json.RawMessage `json:"ts"`
 }
 
 func decodeWeather(rec Record) (Event, error) {
 	if rec.Value == nil {
 		return nil, fieldErr("", "tombstone on the weather stream")
 	}
-	var w weatherWire
-	if err := unmarshalObject(rec.Value, &w); err != nil {
+	var (
+		out     Weather
+		ts      []byte
+		present bool
+	)
+	err := walkObject(rec.Value, func(key []byte, val value) error {
+		switch string(key) {
+		case "area":
+			return readID("area", val, &out.Area)
+		case "temp_c":
+			return readNumber("temp_c", val, &out.TempC, &present)
+		case "wind_kmh":
+			return readNumber("wind_kmh", val, &out.WindKmh, &present)
+		case "humidity":
+			return readNumber("humidity", val, &out.Humidity, &present)
+		case "condition":
+			return readText("condition", val, &out.Condition)
+		case "ts":
+			return readTime(val, &ts)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	out := Weather{Area: strings.TrimSpace(w.Area), Condition: w.Condition}
+	out.Area = strings.TrimSpace(out.Area)
 	if out.Area == "" {
 		return nil, fieldErr("area", "missing or empty")
-	}
-	for _, f := range []struct {
-		name string
-		src  *float64
-		dst  *float64
-	}{{"temp_c", w.TempC, &out.TempC}, {"wind_kmh", w.WindKmh, &out.WindKmh}, {"humidity", w.Humidity, &out.Humidity}} {
-		if f.src == nil {
-			continue
-		}
-		if !finite(*f.src) {
-			return nil, fieldErr(f.name, "not a finite number")
-		}
-		*f.dst = *f.src
 	}
 	if out.Humidity < 0 || out.Humidity > 100 {
 		return nil, fieldErr("humidity", "out of range [0,100]")
 	}
-	var err error
-	if out.TS, err = timestamp(w.TS, rec.Time); err != nil {
+	if out.TS, err = timestamp(ts, rec.Time); err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// unmarshalObject decodes a JSON object, reporting anything else as a
-// DecodeError so that one bad producer is counted, not fatal.
-func unmarshalObject(data []byte, dst any) error {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return fieldErr("", "value is not a JSON object")
-	}
-	if err := json.Unmarshal(trimmed, dst); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return fieldErr(typeErr.Field, "wrong type: %s", typeErr.Value)
-		}
-		return fieldErr("", "malformed JSON: %v", err)
-	}
-	return nil
 }
 
 func latLon(lat, lon *float64) (float64, float64, error) {
@@ -285,14 +375,14 @@ func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 // timestamp reads a contract timestamp: an RFC 3339 string, epoch seconds
 // (integer or fractional) or epoch milliseconds (an integer above 1e11).
 // Absent or null, the record's own timestamp stands in.
-func timestamp(raw json.RawMessage, fallback time.Time) (time.Time, error) {
+func timestamp(raw []byte, fallback time.Time) (time.Time, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return fallback, nil
 	}
 	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, ok := value{kind: kindString, raw: raw}.str()
+		if !ok {
 			return time.Time{}, fieldErr("ts", "malformed string")
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)

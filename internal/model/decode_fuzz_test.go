@@ -1,0 +1,99 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+var fuzzSeeds = []string{
+	`{"vehicle_id":"blue-07","line":"blue","lat":41.8781,"lon":-87.6298,"heading":90,"speed_kmh":32.5,"status":"in_transit","stop_id":"clark-lake","delay_s":45,"occupancy":0.63,"ts":"2026-11-22T10:00:00.123Z"}`,
+	`{"vehicle_id":7,"lat":-1e-3,"lon":180,"ts":1795341600123}`,
+	`{"vehicle_id":"a\u00e9\n","lat":1,"lon":2,"extra":{"deep":[1,[2,{"x":null}]]},"ts":null}`,
+	`{"type":"station","station_id":"clark-lake","name":"Clark/Lake","lines":["blue","green"],"lat":41.8857,"lon":-87.6309}`,
+	`{"type":"turnstile","station_id":"s","entries":3}`,
+	`{"area":"chicago","temp_c":-3.5,"wind_kmh":22,"humidity":71,"condition":"snow","ts":"2026-11-22T10:00:00Z"}`,
+	`{"vehicle_id":"v","lat":1e999,"lon":0}`, `[1,2]`, `{"a":}`, `{"a":1,}`, `{"a":"\x01"}`, "{\"a\":\"\xff\"}",
+	`{"vehicle_id":"v","lat":1,"lon":2} trailing`, strings.Repeat(`{"a":`, 40) + `1` + strings.Repeat(`}`, 40),
+}
+
+// FuzzDecode checks the hand-written decoder against encoding/json: it never
+// panics, never accepts what encoding/json finds malformed, and what it
+// accepts carries the same values.
+func FuzzDecode(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		for k := range 3 {
+			f.Add([]byte(s), uint8(k))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
+		rec := Record{Kind: Kind(kind % 3), Key: []byte("k"), Value: data, Time: time.Unix(1795341600, 0)}
+		ev, err := Decode(rec)
+		if err != nil {
+			return
+		}
+		var m map[string]any
+		if jerr := json.Unmarshal(data, &m); jerr != nil {
+			t.Fatalf("accepted what encoding/json rejects (%v): %q", jerr, data)
+		}
+		id := func(name string) string {
+			switch v := m[name].(type) {
+			case string:
+				return strings.TrimSpace(v)
+			case float64:
+				return strings.TrimSpace(fmt.Sprint(json.Number(mustRaw(t, data, name))))
+			}
+			return ""
+		}
+		switch e := ev.(type) {
+		case VehiclePosition:
+			if e.VehicleID != id("vehicle_id") || e.Lat != m["lat"] || e.Lon != m["lon"] {
+				t.Fatalf("decoded %+v from %q", e, data)
+			}
+		case Weather:
+			if e.Area != id("area") {
+				t.Fatalf("decoded %+v from %q", e, data)
+			}
+		case StationInfo:
+			if e.StationID != id("station_id") {
+				t.Fatalf("decoded %+v from %q", e, data)
+			}
+		}
+	})
+}
+
+// mustRaw returns the raw text of a top-level member, as the decoder saw it.
+func mustRaw(t *testing.T, data []byte, name string) string {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	return string(raw[name])
+}
+
+func TestNumericIDsAndHostileShapes(t *testing.T) {
+	ev, err := Decode(rec(KindVehicles, `{"vehicle_id":1234,"line":22,"lat":41.9,"lon":-87.6}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := ev.(VehiclePosition); v.VehicleID != "1234" || v.Line != "22" {
+		t.Fatalf("numeric ids: %+v", v)
+	}
+	for name, value := range map[string]string{
+		"deep nesting":    `{"vehicle_id":"v","lat":1,"lon":2,"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
+		"invalid UTF-8":   "{\"vehicle_id\":\"v\xff\",\"lat\":1,\"lon\":2}",
+		"trailing data":   `{"vehicle_id":"v","lat":1,"lon":2}{}`,
+		"bad escape":      `{"vehicle_id":"v\q","lat":1,"lon":2}`,
+		"raw control":     "{\"vehicle_id\":\"v\x07\",\"lat\":1,\"lon\":2}",
+		"unquoted key":    `{vehicle_id:"v","lat":1,"lon":2}`,
+		"truncated":       `{"vehicle_id":"v","lat":1,"lon":`,
+		"leading zero":    `{"vehicle_id":"v","lat":01,"lon":2}`,
+		"bool for number": `{"vehicle_id":"v","lat":true,"lon":2}`,
+	} {
+		if _, err := Decode(rec(KindVehicles, value)); err == nil {
+			t.Errorf("%s accepted", name)
+		}
+	}
+}

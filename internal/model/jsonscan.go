@@ -1,0 +1,326 @@
+package model
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// A small JSON reader for the flat objects of the contract. encoding/json
+// reflects over the target struct for every message, which made decoding the
+// largest cost of ingest (about 7 µs a report); this walks the bytes once,
+// allocates only the strings it keeps, and rejects what could hurt: nesting
+// deeper than maxDepth, invalid UTF-8, numbers out of float64 range.
+
+// valueKind is the JSON type of a value.
+type valueKind uint8
+
+const (
+	kindNull valueKind = iota
+	kindString
+	kindNumber
+	kindBool
+	kindObject
+	kindArray
+)
+
+func (k valueKind) String() string {
+	return [...]string{"null", "string", "number", "bool", "object", "array"}[k]
+}
+
+// value is one member's value: its kind and raw bytes (strings with quotes).
+type value struct {
+	kind valueKind
+	raw  []byte
+}
+
+const maxDepth = 32
+
+type jsonError struct{ msg string }
+
+func (e *jsonError) Error() string { return e.msg }
+
+func malformed(msg string) error { return fieldErr("", "malformed JSON: %s", msg) }
+
+// walkObject calls fn for every member of the top-level object in data.
+func walkObject(data []byte, fn func(key []byte, v value) error) error {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return fieldErr("", "value is not a JSON object")
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return checkEnd(data, i+1)
+	}
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return malformed("expected a member name")
+		}
+		end, err := scanString(data, i)
+		if err != nil {
+			return err
+		}
+		key := data[i+1 : end-1]
+		if hasEscape(key) {
+			var s string
+			if json.Unmarshal(data[i:end], &s) != nil {
+				return malformed("bad member name")
+			}
+			key = []byte(s)
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return malformed("expected ':'")
+		}
+		i = skipSpace(data, i+1)
+		v, next, err := scanValue(data, i, 1)
+		if err != nil {
+			return err
+		}
+		if err := fn(key, v); err != nil {
+			return err
+		}
+		i = skipSpace(data, next)
+		if i >= len(data) {
+			return malformed("unexpected end")
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return checkEnd(data, i+1)
+		default:
+			return malformed("expected ',' or '}'")
+		}
+	}
+}
+
+func checkEnd(data []byte, i int) error {
+	if skipSpace(data, i) != len(data) {
+		return malformed("data after the object")
+	}
+	return nil
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func hasEscape(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// scanString returns the index just past the closing quote of the string
+// starting at data[i], checking escapes, control characters and UTF-8.
+func scanString(data []byte, i int) (int, error) {
+	j := i + 1
+	for j < len(data) {
+		c := data[j]
+		switch {
+		case c == '"':
+			return j + 1, nil
+		case c == '\\':
+			if j+1 >= len(data) {
+				return 0, malformed("unterminated string")
+			}
+			switch data[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j += 2
+			case 'u':
+				if j+6 > len(data) {
+					return 0, malformed("bad \\u escape")
+				}
+				for _, h := range data[j+2 : j+6] {
+					if !isHex(h) {
+						return 0, malformed("bad \\u escape")
+					}
+				}
+				j += 6
+			default:
+				return 0, malformed("bad escape")
+			}
+		case c < 0x20:
+			return 0, malformed("control character in string")
+		case c < utf8.RuneSelf:
+			j++
+		default:
+			r, size := utf8.DecodeRune(data[j:])
+			if r == utf8.RuneError && size == 1 {
+				return 0, fieldErr("", "invalid UTF-8 in a string")
+			}
+			j += size
+		}
+	}
+	return 0, malformed("unterminated string")
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// scanValue reads the value at data[i] and returns it with the index after it.
+func scanValue(data []byte, i, depth int) (value, int, error) {
+	if i >= len(data) {
+		return value{}, 0, malformed("expected a value")
+	}
+	switch c := data[i]; {
+	case c == '"':
+		end, err := scanString(data, i)
+		if err != nil {
+			return value{}, 0, err
+		}
+		return value{kindString, data[i:end]}, end, nil
+	case c == '-' || c >= '0' && c <= '9':
+		end := scanNumber(data, i)
+		if end == i {
+			return value{}, 0, malformed("bad number")
+		}
+		return value{kindNumber, data[i:end]}, end, nil
+	case c == 't' && hasLiteral(data, i, "true"), c == 'f' && hasLiteral(data, i, "false"):
+		n := 4
+		if c == 'f' {
+			n = 5
+		}
+		return value{kindBool, data[i : i+n]}, i + n, nil
+	case c == 'n' && hasLiteral(data, i, "null"):
+		return value{kindNull, data[i : i+4]}, i + 4, nil
+	case c == '{' || c == '[':
+		if depth >= maxDepth {
+			return value{}, 0, fieldErr("", "JSON nested deeper than %d levels", maxDepth)
+		}
+		end, err := skipComposite(data, i, depth+1)
+		if err != nil {
+			return value{}, 0, err
+		}
+		kind := kindObject
+		if c == '[' {
+			kind = kindArray
+		}
+		return value{kind, data[i:end]}, end, nil
+	}
+	return value{}, 0, malformed("unexpected character")
+}
+
+func hasLiteral(data []byte, i int, lit string) bool {
+	return len(data)-i >= len(lit) && string(data[i:i+len(lit)]) == lit
+}
+
+// scanNumber returns the end of the JSON number at data[i], or i if none.
+func scanNumber(data []byte, i int) int {
+	j := i
+	if j < len(data) && data[j] == '-' {
+		j++
+	}
+	digits := func() bool {
+		start := j
+		for j < len(data) && data[j] >= '0' && data[j] <= '9' {
+			j++
+		}
+		return j > start
+	}
+	if j < len(data) && data[j] == '0' {
+		j++
+	} else if !digits() {
+		return i
+	}
+	if j < len(data) && data[j] == '.' {
+		j++
+		if !digits() {
+			return i
+		}
+	}
+	if j < len(data) && (data[j] == 'e' || data[j] == 'E') {
+		j++
+		if j < len(data) && (data[j] == '+' || data[j] == '-') {
+			j++
+		}
+		if !digits() {
+			return i
+		}
+	}
+	return j
+}
+
+// skipComposite returns the index after the object or array at data[i].
+func skipComposite(data []byte, i, depth int) (int, error) {
+	open := data[i]
+	closeCh := byte('}')
+	if open == '[' {
+		closeCh = ']'
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == closeCh {
+		return i + 1, nil
+	}
+	for {
+		if open == '{' {
+			if i >= len(data) || data[i] != '"' {
+				return 0, malformed("expected a member name")
+			}
+			end, err := scanString(data, i)
+			if err != nil {
+				return 0, err
+			}
+			i = skipSpace(data, end)
+			if i >= len(data) || data[i] != ':' {
+				return 0, malformed("expected ':'")
+			}
+			i = skipSpace(data, i+1)
+		}
+		_, next, err := scanValue(data, i, depth)
+		if err != nil {
+			return 0, err
+		}
+		i = skipSpace(data, next)
+		if i >= len(data) {
+			return 0, malformed("unexpected end")
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case closeCh:
+			return i + 1, nil
+		default:
+			return 0, malformed("expected ',' or a closing bracket")
+		}
+	}
+}
+
+// str returns a string value's text, unescaped; the bool is false for other kinds.
+func (v value) str() (string, bool) {
+	if v.kind != kindString {
+		return "", false
+	}
+	body := v.raw[1 : len(v.raw)-1]
+	if !hasEscape(body) {
+		return string(body), true
+	}
+	var s string
+	if json.Unmarshal(v.raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// float returns a number value.
+func (v value) float() (float64, error) {
+	f, err := strconv.ParseFloat(string(v.raw), 64)
+	if err != nil || math.IsInf(f, 0) {
+		return 0, &jsonError{"number out of range"}
+	}
+	return f, nil
+}
