@@ -114,14 +114,38 @@ type coords struct {
 	hasLat, hasLon bool
 }
 
+// read takes a position member in any of the usual spellings: lat/lon,
+// latitude/longitude, lng, long, a nested {"lat","lon"} object (position,
+// location, coords) or a GeoJSON Point geometry.
 func (c *coords) read(key []byte, v value) (bool, error) {
 	switch string(key) {
-	case "lat":
+	case "lat", "latitude", "Latitude", "LAT":
 		return true, readNumber("lat", v, &c.lat, &c.hasLat)
-	case "lon":
+	case "lon", "lng", "long", "longitude", "Longitude", "LON":
 		return true, readNumber("lon", v, &c.lon, &c.hasLon)
+	case "position", "location", "coords", "coordinates", "geometry", "loc":
+		if v.kind != kindObject {
+			return v.kind == kindNull, nil
+		}
+		return true, c.readNested(v.raw)
 	}
 	return false, nil
+}
+
+func (c *coords) readNested(raw []byte) error {
+	return walkObject(raw, func(key []byte, v value) error {
+		if string(key) == "coordinates" && v.kind == kindArray {
+			// GeoJSON: [lon, lat].
+			var pt []float64
+			if json.Unmarshal(v.raw, &pt) != nil || len(pt) < 2 {
+				return fieldErr("geometry", "coordinates are not [lon, lat]")
+			}
+			c.lon, c.lat, c.hasLon, c.hasLat = pt[0], pt[1], true, true
+			return nil
+		}
+		_, err := c.read(key, v)
+		return err
+	})
 }
 
 func (c *coords) check() (float64, float64, error) {
@@ -143,34 +167,44 @@ func decodeVehicle(rec Record) (Event, error) {
 		return VehicleRemoved{VehicleID: string(rec.Key)}, nil
 	}
 	var (
-		v      VehiclePosition
-		c      coords
-		status string
-		ts     []byte
-		has    [4]bool
+		v         VehiclePosition
+		c         coords
+		status    string
+		ts        []byte
+		has       [4]bool
+		genericID string // "id": a vehicle id only when nothing better names one
 	)
 	err := walkObject(rec.Value, func(key []byte, val value) error {
 		if ok, err := c.read(key, val); ok {
 			return err
 		}
 		switch string(key) {
-		case "vehicle_id":
+		case "vehicle_id", "vehicleId", "vehicleID", "VehicleId", "vehicle", "veh_id", "vid",
+			"bus_id", "busId", "train_id", "trainId", "driver_id", "driverId", "trip_id", "tripId":
+			if v.VehicleID != "" && string(key) != "vehicle_id" {
+				return nil // the contract's own name, or the first alias, wins
+			}
 			return readID("vehicle_id", val, &v.VehicleID)
-		case "line":
+		case "id":
+			return readID("vehicle_id", val, &genericID)
+		case "line", "route", "route_id", "routeId", "line_id", "lineId", "bus_line", "route_short_name":
+			if v.Line != "" && string(key) != "line" {
+				return nil
+			}
 			return readID("line", val, &v.Line)
-		case "heading":
+		case "heading", "bearing":
 			return readNumber("heading", val, &v.Heading, &has[0])
-		case "speed_kmh":
+		case "speed_kmh", "speed_kph", "speedKmh", "speed":
 			return readNumber("speed_kmh", val, &v.SpeedKmh, &has[1])
-		case "delay_s":
+		case "delay_s", "delay", "delay_seconds", "schedule_deviation":
 			return readNumber("delay_s", val, &v.DelayS, &has[2])
 		case "occupancy":
 			return readNumber("occupancy", val, &v.Occupancy, &has[3])
-		case "status":
+		case "status", "train_status", "vehicle_status", "current_status":
 			return readText("status", val, &status)
-		case "stop_id":
+		case "stop_id", "next_stop", "stopId", "station_id":
 			return readID("stop_id", val, &v.StopID)
-		case "ts":
+		case "ts", "timestamp", "time", "event_time", "eventTime", "datetime", "recorded_at", "recordedAt":
 			return readTime(val, &ts)
 		}
 		return nil
@@ -179,6 +213,16 @@ func decodeVehicle(rec Record) (Event, error) {
 		return nil, err
 	}
 	v.VehicleID = strings.TrimSpace(v.VehicleID)
+	if v.VehicleID == "" && !looksLikeUUID(genericID) {
+		// A per-message uuid is no vehicle id; anything else called "id" is.
+		v.VehicleID = strings.TrimSpace(genericID)
+	}
+	if v.VehicleID == "" {
+		v.VehicleID = strings.TrimSpace(string(rec.Key)) // keyed by vehicle, as the contract asks
+	}
+	if v.VehicleID == "" {
+		v.VehicleID = v.Line // a line run by one vehicle names it
+	}
 	if v.VehicleID == "" {
 		return nil, fieldErr("vehicle_id", "missing or empty")
 	}
@@ -193,18 +237,45 @@ func decodeVehicle(rec Record) (Event, error) {
 	if v.Has&HasSpeed != 0 && v.SpeedKmh < 0 {
 		return nil, fieldErr("speed_kmh", "negative")
 	}
-	switch Status(status) {
-	case "":
-		v.Status = StatusInTransit
-	case StatusInTransit, StatusStoppedAt, StatusOutOfService:
-		v.Status = Status(status)
-	default:
+	st, ok := statusSynonyms[strings.ToLower(strings.TrimSpace(status))]
+	if !ok {
 		return nil, fieldErr("status", "unknown status %q", status)
 	}
+	v.Status = st
 	if v.TS, err = timestamp(ts, rec.Time); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// statusSynonyms maps the status words of common feeds (GTFS-realtime, the
+// CTA example, AVL systems) onto the contract's three.
+var statusSynonyms = map[string]Status{
+	"": StatusInTransit, "in_transit": StatusInTransit, "in_service": StatusInTransit, "in_transit_to": StatusInTransit,
+	"incoming_at": StatusInTransit, "moving": StatusInTransit, "active": StatusInTransit, "running": StatusInTransit,
+	"stopped_at": StatusStoppedAt, "stopped": StatusStoppedAt, "at_stop": StatusStoppedAt, "dwelling": StatusStoppedAt,
+	"out_of_service": StatusOutOfService, "broken_down": StatusOutOfService, "inactive": StatusOutOfService,
+	"not_in_service": StatusOutOfService, "offline": StatusOutOfService,
+}
+
+// looksLikeUUID reports an RFC 4122 text uuid, the usual per-message id.
+func looksLikeUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range []byte(s) {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isHex(c) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func decodeStation(rec Record) (Event, error) {
@@ -323,17 +394,20 @@ func decodeWeather(rec Record) (Event, error) {
 	)
 	err := walkObject(rec.Value, func(key []byte, val value) error {
 		switch string(key) {
-		case "area":
+		case "area", "city", "location", "region", "zone":
+			if val.kind == kindObject {
+				return nil // a nested position, not a name
+			}
 			return readID("area", val, &out.Area)
-		case "temp_c":
+		case "temp_c", "temperature", "temp", "temperature_c":
 			return readNumber("temp_c", val, &out.TempC, &present)
-		case "wind_kmh":
+		case "wind_kmh", "wind", "wind_speed", "wind_kph":
 			return readNumber("wind_kmh", val, &out.WindKmh, &present)
 		case "humidity":
 			return readNumber("humidity", val, &out.Humidity, &present)
-		case "condition":
+		case "condition", "status", "weather", "conditions", "description":
 			return readText("condition", val, &out.Condition)
-		case "ts":
+		case "ts", "timestamp", "time", "event_time", "eventTime", "datetime", "recorded_at":
 			return readTime(val, &ts)
 		}
 		return nil
@@ -342,6 +416,9 @@ func decodeWeather(rec Record) (Event, error) {
 		return nil, err
 	}
 	out.Area = strings.TrimSpace(out.Area)
+	if out.Area == "" {
+		out.Area = strings.TrimSpace(string(rec.Key))
+	}
 	if out.Area == "" {
 		return nil, fieldErr("area", "missing or empty")
 	}
@@ -386,6 +463,14 @@ func timestamp(raw []byte, fallback time.Time) (time.Time, error) {
 			return time.Time{}, fieldErr("ts", "malformed string")
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			// Python's str(datetime): "2026-11-22 10:00:00[.123456]", in UTC
+			// when it carries no zone.
+			t, err = time.Parse("2006-01-02 15:04:05.999999999", s)
+		}
+		if err != nil {
+			t, err = time.Parse("2006-01-02 15:04:05.999999999Z07:00", s)
+		}
 		if err != nil {
 			return time.Time{}, fieldErr("ts", "not an RFC 3339 time: %q", s)
 		}
