@@ -296,7 +296,7 @@ func TestForeignProducerGoodAndBadRecords(t *testing.T) {
 		`bus-3|{"vehicle_id":"bus-3","line":"blue","lat":41.7,"lon":-87.7,"ts":1795341600123}`,
 		`bad-1|{"vehicle_id":"bad-1","lat":95,"lon":-87.6}`,
 		`bad-2|not json at all`,
-		`bad-3|{"lat":41.9,"lon":-87.6}`,
+		`|{"lat":41.9,"lon":-87.6}`, // no id, no key, no line
 	}, "\n")+"\n")
 	produce("fleet.stations", `clark-lake|{"type":"station","station_id":"clark-lake","name":"Clark/Lake","lines":["blue"],"lat":41.885737,"lon":-87.630886}`+"\n"+
 		`clark-lake|{"type":"turnstile","station_id":"clark-lake","entries":4}`+"\n")
