@@ -55,8 +55,9 @@ type summary struct {
 		Area string `json:"area"`
 	} `json:"weather"`
 	Stats struct {
-		Consumed map[string]int64 `json:"consumed"`
-		Rejected map[string]int64 `json:"rejected"`
+		Consumed         map[string]int64            `json:"consumed"`
+		Rejected         map[string]int64            `json:"rejected"`
+		RejectedByReason map[string]map[string]int64 `json:"rejected_by_reason"`
 	} `json:"stats"`
 }
 
@@ -310,6 +311,9 @@ func TestForeignProducerGoodAndBadRecords(t *testing.T) {
 	}
 	if len(s.Vehicles) != 3 || s.Stats.Consumed["vehicles"] != 6 || s.Stats.Rejected["vehicles"] != 3 {
 		t.Fatalf("vehicles %+v stats %+v", s.Vehicles, s.Stats)
+	}
+	if r := s.Stats.RejectedByReason["vehicles"]; r["out_of_range"] != 1 || r["not_json"] != 1 || r["missing_id"] != 1 {
+		t.Fatalf("rejected by reason %v", s.Stats.RejectedByReason)
 	}
 	if len(s.Stations) != 1 || s.Stations[0].Name != "Clark/Lake" || s.Stats.Consumed["stations"] != 2 {
 		t.Fatalf("stations %+v", s.Stations)

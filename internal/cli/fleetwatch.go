@@ -126,6 +126,15 @@ type liveSource struct {
 
 func (l liveSource) Snapshot(now time.Time) model.Snapshot { return l.store.Snapshot(now) }
 
+func (l liveSource) Rejects() []view.Reject {
+	var out []view.Reject
+	for _, r := range l.store.Rejects() {
+		out = append(out, view.Reject{Where: fmt.Sprintf("%s/%d@%d", r.Topic, r.Partition, r.Offset),
+			Reason: string(r.Category) + ": " + r.Reason, Excerpt: r.Excerpt})
+	}
+	return out
+}
+
 func (l liveSource) Status() view.Status {
 	st := l.consumer.Status()
 	return view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err, Topics: st.Topics,

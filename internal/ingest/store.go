@@ -3,6 +3,7 @@
 package ingest
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -13,10 +14,10 @@ import (
 // delivers them (one per partition, in parallel); applying them to the
 // fleet is serialised, so the state has one writer at a time.
 type Store struct {
-	mu         sync.Mutex
-	fleet      *model.Fleet
-	opts       Options
-	lastReject string
+	mu      sync.Mutex
+	fleet   *model.Fleet
+	opts    Options
+	rejects []Rejected // newest last, at most keepRejects
 }
 
 // Options say how the store ages vehicles.
@@ -29,37 +30,68 @@ type Options struct {
 	DataClock bool
 }
 
+// Rejected is a refused record: where it was and why.
+type Rejected struct {
+	Kind      model.Kind
+	Topic     string
+	Partition int32
+	Offset    int64
+	Category  model.Category
+	Reason    string
+	Excerpt   string // the start of the value, raw: render it with care
+}
+
+const (
+	keepRejects  = 20
+	excerptBytes = 120
+)
+
 // NewStore returns an empty store.
 func NewStore(opts Options) *Store { return &Store{fleet: model.NewFleet(), opts: opts} }
 
+type decoded struct {
+	kind model.Kind
+	ev   model.Event
+}
+
 // Handle decodes a batch and applies it. Records that do not decode are
-// counted as rejected and skipped.
+// counted as rejected, remembered among the last few, and skipped.
 func (s *Store) Handle(batch []model.Record) {
-	events := make([]model.Event, 0, len(batch))
-	kinds := make([]model.Kind, 0, len(batch))
-	var rejected []model.Kind
-	var lastErr string
+	events := make([]decoded, 0, len(batch))
+	var rejected []Rejected
 	for _, rec := range batch {
 		ev, err := model.Decode(rec)
 		if err != nil {
-			rejected = append(rejected, rec.Kind)
-			lastErr = rec.Kind.String() + ": " + err.Error()
+			r := Rejected{Kind: rec.Kind, Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset,
+				Category: model.CatUnknownFormat, Reason: err.Error()}
+			var de *model.DecodeError
+			if errors.As(err, &de) {
+				r.Category = de.Category
+			}
+			ex := rec.Value
+			if len(ex) > excerptBytes {
+				ex = ex[:excerptBytes]
+			}
+			r.Excerpt = string(ex)
+			rejected = append(rejected, r)
 			continue
 		}
-		events = append(events, ev)
-		kinds = append(kinds, rec.Kind)
+		events = append(events, decoded{rec.Kind, ev})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, ev := range events {
-		s.fleet.Count(kinds[i], false)
-		s.fleet.Apply(ev)
+	for _, d := range events {
+		s.fleet.Count(d.kind)
+		s.fleet.Apply(d.ev)
 	}
-	for _, k := range rejected {
-		s.fleet.Count(k, true)
+	for _, r := range rejected {
+		s.fleet.Reject(r.Kind, r.Category)
 	}
-	if lastErr != "" {
-		s.lastReject = lastErr
+	if len(rejected) > 0 {
+		s.rejects = append(s.rejects, rejected...)
+		if n := len(s.rejects) - keepRejects; n > 0 {
+			s.rejects = append(s.rejects[:0], s.rejects[n:]...)
+		}
 	}
 }
 
@@ -80,9 +112,20 @@ func (s *Store) Snapshot(now time.Time) model.Snapshot {
 	return snap
 }
 
+// Rejects returns the most recent rejected records, newest last.
+func (s *Store) Rejects() []Rejected {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Rejected(nil), s.rejects...)
+}
+
 // LastReject says why the most recent rejected record was refused, or "".
 func (s *Store) LastReject() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.lastReject
+	if len(s.rejects) == 0 {
+		return ""
+	}
+	r := s.rejects[len(s.rejects)-1]
+	return r.Kind.String() + ": " + r.Reason
 }

@@ -291,7 +291,8 @@ func (c *Consumer) readPartition(ctx context.Context, consumer sarama.Consumer, 
 				flush()
 				return
 			}
-			batch = append(batch, model.Record{Kind: kind, Key: m.Key, Value: m.Value, Time: m.Timestamp})
+			batch = append(batch, model.Record{Kind: kind, Key: m.Key, Value: m.Value, Time: m.Timestamp,
+				Topic: m.Topic, Partition: m.Partition, Offset: m.Offset})
 			// Deliver when the channel runs dry or the batch is full, so a
 			// quiet stream is shown at once and a busy one is applied in bulk.
 			if len(batch) == maxBatch || len(pc.Messages()) == 0 {

@@ -16,12 +16,65 @@ type Record struct {
 	Key   []byte    // the message key; a tombstone's vehicle id
 	Value []byte    // nil for a tombstone
 	Time  time.Time // the broker's record timestamp; used where the value has no ts
+	// Where the record was read, to point at a rejected one.
+	Topic     string
+	Partition int32
+	Offset    int64
 }
 
 // DecodeError says why a record was rejected.
 type DecodeError struct {
-	Field  string
-	Reason string
+	Field    string
+	Reason   string
+	Category Category
+}
+
+// Category groups rejections for counting: what went wrong, not where.
+type Category string
+
+// The rejection categories.
+const (
+	CatNotJSON       Category = "not_json"
+	CatWrongType     Category = "wrong_type"
+	CatOutOfRange    Category = "out_of_range"
+	CatMissingID     Category = "missing_id"
+	CatTooLarge      Category = "too_large"
+	CatUnknownFormat Category = "unknown_format"
+)
+
+// Categories lists every category, in display order.
+var Categories = [...]Category{CatNotJSON, CatWrongType, CatOutOfRange, CatMissingID, CatTooLarge, CatUnknownFormat}
+
+func (c Category) index() int {
+	for i, x := range Categories {
+		if x == c {
+			return i
+		}
+	}
+	return len(Categories) - 1 // unknown_format
+}
+
+// categorize files a rejection under its category, from what the decoders
+// say; keeping the rule in one place keeps the decoders' messages free.
+func categorize(field, reason string) Category {
+	switch {
+	case strings.HasPrefix(reason, "malformed"), strings.Contains(reason, "not a JSON object"),
+		strings.Contains(reason, "nested deeper"), strings.Contains(reason, "UTF-8"):
+		return CatNotJSON
+	case strings.HasPrefix(reason, "wrong type"), strings.HasPrefix(reason, "not a list"):
+		return CatWrongType
+	case strings.Contains(reason, "too large"), strings.Contains(reason, "longer than"):
+		return CatTooLarge
+	case strings.Contains(reason, "range"), strings.Contains(reason, "finite"), strings.Contains(reason, "negative"),
+		strings.Contains(reason, "whole number"), strings.HasPrefix(reason, "not a time"), strings.HasPrefix(reason, "not an RFC"):
+		return CatOutOfRange
+	case strings.HasPrefix(reason, "missing"), strings.HasPrefix(reason, "tombstone without"):
+		if field == "vehicle_id" || field == "station_id" || field == "area" || field == "key" {
+			return CatMissingID
+		}
+		return CatOutOfRange
+	}
+	return CatUnknownFormat
 }
 
 func (e *DecodeError) Error() string {
@@ -32,7 +85,23 @@ func (e *DecodeError) Error() string {
 }
 
 func fieldErr(field, format string, args ...any) error {
-	return &DecodeError{Field: field, Reason: fmt.Sprintf(format, args...)}
+	reason := fmt.Sprintf(format, args...)
+	return &DecodeError{Field: field, Reason: reason, Category: categorize(field, reason)}
+}
+
+// Limits on what one message may be: beyond them it is refused unread.
+const (
+	MaxMessageBytes = 1 << 20
+	MaxIDBytes      = 256
+)
+
+func checkIDs(ids ...[2]string) error {
+	for _, id := range ids {
+		if len(id[1]) > MaxIDBytes {
+			return fieldErr(id[0], "longer than %d bytes", MaxIDBytes)
+		}
+	}
+	return nil
 }
 
 // epochMillisThreshold separates epoch seconds from epoch milliseconds: a
@@ -42,6 +111,9 @@ const epochMillisThreshold = 1e11
 // Decode turns one record of the given stream into an event. Errors are
 // *DecodeError values: the caller counts the record as rejected and goes on.
 func Decode(rec Record) (Event, error) {
+	if len(rec.Value) > MaxMessageBytes {
+		return nil, fieldErr("", "message too large (%d bytes, limit %d)", len(rec.Value), MaxMessageBytes)
+	}
 	switch rec.Kind {
 	case KindVehicles:
 		return decodeVehicle(rec)
@@ -226,6 +298,9 @@ func decodeVehicle(rec Record) (Event, error) {
 	if v.VehicleID == "" {
 		return nil, fieldErr("vehicle_id", "missing or empty")
 	}
+	if err := checkIDs([2]string{"vehicle_id", v.VehicleID}, [2]string{"line", v.Line}, [2]string{"stop_id", v.StopID}); err != nil {
+		return nil, err
+	}
 	if v.Lat, v.Lon, err = c.check(); err != nil {
 		return nil, err
 	}
@@ -335,6 +410,9 @@ func decodeStation(rec Record) (Event, error) {
 	if id == "" {
 		return nil, fieldErr("station_id", "missing or empty")
 	}
+	if err := checkIDs([2]string{"station_id", id}, [2]string{"vehicle_id", vehicle}, [2]string{"line", line}); err != nil {
+		return nil, err
+	}
 	if typ == "" {
 		// Producers that write one kind of record per topic often leave the
 		// type out; the fields say what it is.
@@ -421,6 +499,9 @@ func decodeWeather(rec Record) (Event, error) {
 	}
 	if out.Area == "" {
 		return nil, fieldErr("area", "missing or empty")
+	}
+	if err := checkIDs([2]string{"area", out.Area}); err != nil {
+		return nil, err
 	}
 	if out.Humidity < 0 || out.Humidity > 100 {
 		return nil, fieldErr("humidity", "out of range [0,100]")

@@ -31,6 +31,8 @@ type LineStats struct {
 type Counters struct {
 	Consumed [numKinds]int64
 	Rejected [numKinds]int64
+	// ByReason splits Rejected by category, in the order of Categories.
+	ByReason [numKinds][6]int64
 }
 
 // Total returns the records consumed over all streams.
@@ -88,9 +90,17 @@ func NewFleet() *Fleet {
 	}
 }
 
-// Count records that one record of the stream was read, and whether it was rejected.
-func (f *Fleet) Count(kind Kind, rejected bool) {
-	f.AddCounters(kind, 1, rejected)
+// Count records that one record of the stream was read and used.
+func (f *Fleet) Count(kind Kind) {
+	f.AddCounters(kind, 1, false)
+}
+
+// Reject records that one record of the stream was read and refused, and why.
+func (f *Fleet) Reject(kind Kind, cat Category) {
+	f.AddCounters(kind, 1, true)
+	if kind >= 0 && kind < numKinds {
+		f.counters.ByReason[kind][cat.index()]++
+	}
 }
 
 // AddCounters adds n consumed records of the stream (all rejected, or none).

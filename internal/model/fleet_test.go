@@ -131,12 +131,15 @@ func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
 
 func TestCounters(t *testing.T) {
 	f := NewFleet()
-	f.Count(KindVehicles, false)
-	f.Count(KindVehicles, true)
+	f.Count(KindVehicles)
+	f.Reject(KindVehicles, CatOutOfRange)
 	f.AddCounters(KindWeather, 3, false)
 	c := f.Snapshot().Counters
 	if c.Consumed[KindVehicles] != 2 || c.Rejected[KindVehicles] != 1 || c.Consumed[KindWeather] != 3 || c.Rejected[KindStations] != 0 {
 		t.Fatalf("counters: %+v", c)
+	}
+	if c.ByReason[KindVehicles][2] != 1 {
+		t.Fatalf("by reason: %+v", c.ByReason)
 	}
 	if consumed, rejected := c.Total(); consumed != 5 || rejected != 1 {
 		t.Fatalf("total: %d %d", consumed, rejected)

@@ -21,6 +21,7 @@ import (
 type Source interface {
 	Snapshot(now time.Time) model.Snapshot
 	Status() view.Status
+	Rejects() []view.Reject // the last refused records, newest last
 }
 
 // DefaultFPS caps redraws per second.
@@ -30,7 +31,7 @@ const DefaultFPS = 15
 type keyMap struct {
 	ZoomIn, ZoomOut, Fit  key.Binding
 	Left, Right, Up, Down key.Binding
-	Help, Quit            key.Binding
+	Rejects, Help, Quit   key.Binding
 }
 
 func defaultKeys() keyMap {
@@ -42,6 +43,7 @@ func defaultKeys() keyMap {
 		Right:   key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→ l", "pan right")),
 		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑ k", "pan up")),
 		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓ j", "pan down")),
+		Rejects: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "last rejected messages")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "toggle this help")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -55,7 +57,7 @@ const (
 
 func (k keyMap) helpLines() []view.HelpLine {
 	var out []view.HelpLine
-	for _, b := range []key.Binding{k.ZoomIn, k.ZoomOut, k.Fit, k.Left, k.Right, k.Up, k.Down, k.Help, k.Quit} {
+	for _, b := range []key.Binding{k.ZoomIn, k.ZoomOut, k.Fit, k.Left, k.Right, k.Up, k.Down, k.Rejects, k.Help, k.Quit} {
 		h := b.Help()
 		out = append(out, view.HelpLine{Key: h.Key, Desc: h.Desc})
 	}
@@ -74,12 +76,13 @@ type Model struct {
 	stale  time.Duration
 	idle   time.Duration // log out after this long without a key; 0 never
 
-	w, h int
-	help bool
-	snap model.Snapshot
-	stat view.Status
-	now  time.Time
-	rate rateMeter
+	w, h    int
+	help    bool
+	rejects bool
+	snap    model.Snapshot
+	stat    view.Status
+	now     time.Time
+	rate    rateMeter
 	// lastKey is the frame time of the last key press, for the idle timeout.
 	lastKey time.Time
 }
@@ -128,7 +131,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, m.keys.Quit):
 			return m, tea.Quit
 		case key.Matches(msg, m.keys.Help):
-			m.help = !m.help
+			m.help, m.rejects = !m.help, false
+		case key.Matches(msg, m.keys.Rejects):
+			m.rejects, m.help = !m.rejects, false
 		case key.Matches(msg, m.keys.ZoomIn):
 			m.screen.Map().ZoomBy(zoomStep)
 		case key.Matches(msg, m.keys.ZoomOut):
@@ -170,7 +175,11 @@ func (m Model) View() (out string) {
 			out = fmt.Sprintf("fleetwatch: drawing the screen failed: %v; q quits", r)
 		}
 	}()
-	return m.screen.Render(view.Frame{Snap: m.snap, Status: m.stat, Help: m.help, Now: m.now, Stale: m.stale}, m.w, m.h)
+	f := view.Frame{Snap: m.snap, Status: m.stat, Help: m.help, Now: m.now, Stale: m.stale}
+	if m.rejects {
+		f.Rejects = append([]view.Reject{}, m.src.Rejects()...)
+	}
+	return m.screen.Render(f, m.w, m.h)
 }
 
 // rateMeter turns a growing counter into a per-second rate, re-measured

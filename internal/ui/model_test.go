@@ -20,6 +20,10 @@ type fakeSource struct {
 }
 
 func (f *fakeSource) Snapshot(time.Time) model.Snapshot { f.snaps++; return f.fleet.Snapshot() }
+func (f *fakeSource) Rejects() []view.Reject {
+	return []view.Reject{{Where: "fleet.vehicles/2@17", Reason: "lat: out of range [-90,90]", Excerpt: `{"lat":91}`}}
+}
+
 func (f *fakeSource) Status() view.Status {
 	return view.Status{Brokers: "b:9092", Connected: true, Topics: 3, Partitions: 18}
 }
@@ -48,6 +52,14 @@ func TestModelRedrawsOnFramesOnlyAndHandlesKeys(t *testing.T) {
 	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'?'}})
 	if strings.Contains(m.View(), "KEYS") {
 		t.Fatal("? did not close the help")
+	}
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'r'}})
+	if v := m.View(); !strings.Contains(v, "LAST REJECTED") || !strings.Contains(v, "fleet.vehicles/2@17") {
+		t.Fatalf("r did not show the rejects:\n%s", v)
+	}
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'r'}})
+	if strings.Contains(m.View(), "LAST REJECTED") {
+		t.Fatal("r did not close the rejects")
 	}
 	// Keys typed faster than a frame arrive as one message; each counts.
 	before := m.View()

@@ -30,12 +30,20 @@ type Status struct {
 	LastReject string
 }
 
+// Reject is a refused record as the rejects pane lists it.
+type Reject struct {
+	Where   string // topic/partition@offset
+	Reason  string
+	Excerpt string
+}
+
 // Frame is everything one screen shows.
 type Frame struct {
-	Snap   model.Snapshot
-	Status Status
-	Help   bool
-	Now    time.Time // shown in the header; zero hides the clock
+	Snap    model.Snapshot
+	Status  Status
+	Help    bool
+	Rejects []Reject  // shown instead of the side panel when not nil
+	Now     time.Time // shown in the header; zero hides the clock
 	// Stale is the silence after which a vehicle is drawn dimmed (default 1 min).
 	Stale time.Duration
 }
@@ -115,9 +123,12 @@ func (s *Screen) Render(f Frame, w, h int) string {
 	mapRows := s.m.Render(f.Snap.Vehicles, f.Snap.AsOf, stale, mapW, bodyH)
 	var panel []string
 	if side > 0 {
-		if f.Help {
+		switch {
+		case f.Help:
 			panel = s.helpPanel(side)
-		} else {
+		case f.Rejects != nil:
+			panel = s.rejectsPanel(f.Rejects, side, bodyH)
+		default:
 			panel = s.sidePanel(f.Snap, side, bodyH)
 		}
 	}
@@ -207,6 +218,23 @@ func (s *Screen) sidePanel(snap model.Snapshot, w, h int) []string {
 	}
 	for i := range out {
 		out[i] = fit(" "+out[i], w)
+	}
+	return out
+}
+
+// rejectsPanel lists the last refused records, newest first, each with where
+// it was read, why it was refused and how it began (made harmless).
+func (s *Screen) rejectsPanel(rejects []Reject, w, h int) []string {
+	out := []string{" " + s.bold.Render("LAST REJECTED") + s.dim.Render("  (r closes)")}
+	if len(rejects) == 0 {
+		out = append(out, " "+s.dim.Render("none"))
+	}
+	for i := len(rejects) - 1; i >= 0 && len(out)+3 <= h; i-- {
+		r := rejects[i]
+		out = append(out, " "+s.warn.Render(safe(r.Where)), "  "+safe(r.Reason), "  "+s.dim.Render(safe(r.Excerpt)))
+	}
+	for i := range out {
+		out[i] = fit(out[i], w)
 	}
 	return out
 }

@@ -58,8 +58,9 @@ type summaryWeather struct {
 }
 
 type summaryStats struct {
-	Consumed map[string]int64 `json:"consumed"`
-	Rejected map[string]int64 `json:"rejected"`
+	Consumed         map[string]int64            `json:"consumed"`
+	Rejected         map[string]int64            `json:"rejected"`
+	RejectedByReason map[string]map[string]int64 `json:"rejected_by_reason"`
 }
 
 func tsString(t time.Time) string {
@@ -83,7 +84,7 @@ func round1(v float64) float64 { return math.Round(v*10) / 10 }
 func SummaryJSON(s model.Snapshot) ([]byte, error) {
 	out := summary{
 		Vehicles: []summaryVehicle{}, Lines: []summaryLine{}, Stations: []summaryStation{}, Weather: []summaryWeather{},
-		Stats: summaryStats{Consumed: map[string]int64{}, Rejected: map[string]int64{}},
+		Stats: summaryStats{Consumed: map[string]int64{}, Rejected: map[string]int64{}, RejectedByReason: map[string]map[string]int64{}},
 	}
 	for _, v := range s.Vehicles {
 		out.Vehicles = append(out.Vehicles, summaryVehicle{
@@ -114,6 +115,13 @@ func SummaryJSON(s model.Snapshot) ([]byte, error) {
 	for _, k := range model.Kinds {
 		out.Stats.Consumed[k.String()] = s.Counters.Consumed[k]
 		out.Stats.Rejected[k.String()] = s.Counters.Rejected[k]
+		reasons := map[string]int64{}
+		for i, cat := range model.Categories {
+			if n := s.Counters.ByReason[k][i]; n > 0 {
+				reasons[string(cat)] = n
+			}
+		}
+		out.Stats.RejectedByReason[k.String()] = reasons
 	}
 	return json.MarshalIndent(out, "", "  ")
 }

@@ -188,6 +188,18 @@ func TestHostileTextIsNeutralised(t *testing.T) {
 	}
 }
 
+func TestRejectsPanelShowsExcerptsHarmlessly(t *testing.T) {
+	net := network.Default()
+	f := Frame{Rejects: []Reject{{Where: "fleet.vehicles/0@5", Reason: "not_json: malformed JSON", Excerpt: "\x1b[2J{\"evil\""}}}
+	out := NewScreen(net, termenv.Ascii, nil).Render(f, 120, 30)
+	if !strings.Contains(out, "LAST REJECTED") || !strings.Contains(out, "fleet.vehicles/0@5") || !strings.Contains(out, "�[2J{\"evil\"") {
+		t.Fatalf("rejects panel:\n%s", out)
+	}
+	if strings.ContainsRune(out, '\x1b') {
+		t.Fatal("raw escape from a rejected message reached the frame")
+	}
+}
+
 func TestSafeKeepsOrdinaryText(t *testing.T) {
 	for _, s := range []string{"Clark/Lake", "O'Hare", "Zürich Hauptbahnhof", "東京", "café", "Ñuñoa", ""} {
 		if got := safe(s); got != s {
