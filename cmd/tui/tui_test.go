@@ -112,7 +112,7 @@ func TestDemoShowsMovingFleetAndKeysWork(t *testing.T) {
 	if m[2] == "1" {
 		t.Errorf("vehicles on one line only: %q", m[0])
 	}
-	for _, want := range []string{"LINE", "WEATHER", "ev/s", "rejected 0", "(demo)"} {
+	for _, want := range []string{"LINE", "STREAM", "WEATHER", "ev/s", "rejected 0", "(demo)"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("screen lacks %q:\n%s", want, first)
 		}

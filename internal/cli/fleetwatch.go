@@ -138,7 +138,7 @@ func (l liveSource) Rejects() []view.Reject {
 func (l liveSource) Status() view.Status {
 	st := l.consumer.Status()
 	return view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err, Topics: st.Topics,
-		Partitions: st.Partitions, Demo: l.demo, LastReject: l.store.LastReject()}
+		Partitions: st.Partitions, Demo: l.demo, LastReject: l.store.LastReject(), Lag: st.Lag}
 }
 
 func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
@@ -228,7 +228,7 @@ func runSnapshot(args []string, stdout io.Writer) error {
 	}
 	snap := w.store.Snapshot(time.Now())
 	if *asJSON {
-		b, err := view.SummaryJSON(snap)
+		b, err := view.SummaryJSON(snap, consumer.Status().Lag)
 		if err != nil {
 			return fmt.Errorf("snapshot: encode JSON: %w", err)
 		}
@@ -238,7 +238,7 @@ func runSnapshot(args []string, stdout io.Writer) error {
 	st := consumer.Status()
 	screen := view.NewScreen(w.net, termenv.Ascii, nil)
 	frame := view.Frame{Snap: snap, Stale: f.stale, Status: view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err,
-		Topics: st.Topics, Partitions: st.Partitions, Demo: w.demo != nil}}
+		Topics: st.Topics, Partitions: st.Partitions, Demo: w.demo != nil, Lag: st.Lag}}
 	_, err = fmt.Fprintln(stdout, screen.Render(frame, *width, *height))
 	return err
 }

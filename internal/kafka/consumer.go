@@ -83,6 +83,9 @@ type Status struct {
 	// Ready is set once the first look at the topics is done: records
 	// produced after it are read whatever --from says.
 	Ready bool
+	// Lag is, per stream, how many records the readers are behind the ends
+	// of their partitions, as of the last fetch.
+	Lag [3]int64
 }
 
 // Consumer reads every partition of its topics and hands records to the handler.
@@ -91,6 +94,13 @@ type Consumer struct {
 
 	mu     sync.Mutex
 	status Status
+	lag    map[partitionKey]partitionLag
+}
+
+// partitionLag is how far one partition's reader is behind its end.
+type partitionLag struct {
+	kind model.Kind
+	lag  int64
 }
 
 // NewConsumer returns a consumer; Run starts it.
@@ -105,7 +115,20 @@ func NewConsumer(cfg ConsumerConfig) *Consumer {
 func (c *Consumer) Status() Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.status
+	st := c.status
+	for _, l := range c.lag {
+		st.Lag[l.kind] += l.lag
+	}
+	return st
+}
+
+func (c *Consumer) setLag(key partitionKey, kind model.Kind, lag int64) {
+	c.mu.Lock()
+	if c.lag == nil {
+		c.lag = map[partitionKey]partitionLag{}
+	}
+	c.lag[key] = partitionLag{kind, max(lag, 0)}
+	c.mu.Unlock()
 }
 
 func (c *Consumer) setStatus(fn func(s *Status)) {
@@ -273,6 +296,8 @@ func (c *Consumer) readPartition(ctx context.Context, consumer sarama.Consumer, 
 	batch := make([]model.Record, 0, maxBatch)
 	flush := func() {
 		if len(batch) > 0 {
+			// Once per batch, not per record: the status lock stays off the hot path.
+			c.setLag(key, kind, pc.HighWaterMarkOffset()-batch[len(batch)-1].Offset-1)
 			c.cfg.Handler(batch)
 			batch = batch[:0]
 		}

@@ -113,7 +113,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 			t.Errorf("weather area %s missing", a)
 		}
 	}
-	if st := consumer.Status(); !st.Connected || st.Topics != 3 || st.Partitions != 3*kafka.DefaultPartitions {
+	if st := consumer.Status(); !st.Connected || st.Topics != 3 || st.Partitions != 3*kafka.DefaultPartitions || st.Lag != [3]int64{} {
 		t.Errorf("consumer status %+v", st)
 	}
 }

@@ -83,6 +83,10 @@ type Model struct {
 	stat    view.Status
 	now     time.Time
 	rate    rateMeter
+	// Per-stream rate history, one point per frame (15 a second).
+	hist       [3][]float64
+	prevCounts [3]int64
+	prevFrame  time.Time
 	// lastKey is the frame time of the last key press, for the idle timeout.
 	lastKey time.Time
 }
@@ -161,7 +165,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.stat = m.src.Status()
 		consumed, _ := m.snap.Counters.Total()
 		m.rate = m.rate.observe(m.now, consumed)
-		m.stat.Rate, m.stat.Live = m.rate.perSec, true
+		m.recordRates()
+		m.stat.Rate, m.stat.Live, m.stat.Rates = m.rate.perSec, true, m.hist
 		return m, m.nextFrame()
 	}
 	return m, nil
@@ -180,6 +185,26 @@ func (m Model) View() (out string) {
 		f.Rejects = append([]view.Reject{}, m.src.Rejects()...)
 	}
 	return m.screen.Render(f, m.w, m.h)
+}
+
+// historyLen is how many frames of per-stream rates are kept: enough for the
+// widest sparkline.
+const historyLen = 120
+
+func (m *Model) recordRates() {
+	counts := m.snap.Counters.Consumed
+	if !m.prevFrame.IsZero() {
+		if dt := m.now.Sub(m.prevFrame).Seconds(); dt > 0 {
+			for k := range m.hist {
+				h := append(m.hist[k], float64(counts[k]-m.prevCounts[k])/dt)
+				if len(h) > historyLen {
+					h = h[len(h)-historyLen:]
+				}
+				m.hist[k] = h
+			}
+		}
+	}
+	m.prevCounts, m.prevFrame = counts, m.now
 }
 
 // rateMeter turns a growing counter into a per-second rate, re-measured

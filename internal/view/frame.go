@@ -26,6 +26,10 @@ type Status struct {
 	Partitions int
 	Rate       float64 // events per second, all streams
 	Live       bool    // a running screen: show the rate
+	Lag        [3]int64
+	// Rates holds each stream's recent events per second, oldest first,
+	// one point per frame.
+	Rates      [3][]float64
 	Demo       bool
 	LastReject string
 }
@@ -129,7 +133,7 @@ func (s *Screen) Render(f Frame, w, h int) string {
 		case f.Rejects != nil:
 			panel = s.rejectsPanel(f.Rejects, side, bodyH)
 		default:
-			panel = s.sidePanel(f.Snap, side, bodyH)
+			panel = s.sidePanel(f.Snap, f.Status, side, bodyH)
 		}
 	}
 	for i := range bodyH {
@@ -178,7 +182,7 @@ func (s *Screen) header(f Frame, w int) string {
 	return s.title.Render(fit(left+strings.Repeat(" ", pad)+right, w))
 }
 
-func (s *Screen) sidePanel(snap model.Snapshot, w, h int) []string {
+func (s *Screen) sidePanel(snap model.Snapshot, st Status, w, h int) []string {
 	var out []string
 	out = append(out, s.bold.Render("LINE            VEH  KM/H HEADWAY"))
 	names := map[string]string{}
@@ -193,6 +197,16 @@ func (s *Screen) sidePanel(snap model.Snapshot, w, h int) []string {
 		}
 		label := sw.Render("■") + " " + fit(name, 13)
 		out = append(out, fmt.Sprintf("%s %4d %5.1f %7s", label, l.Vehicles, l.AvgSpeedKmh, duration(l.HeadwayS)))
+	}
+	spark := w - 26 // the sparkline takes what the figures leave
+	out = append(out, "", s.bold.Render(fmt.Sprintf("%-8s %-*s %6s %7s", "STREAM", spark, "", "EV/S", "LAG")))
+	for _, k := range model.Kinds {
+		rates := st.Rates[k]
+		now := 0.0
+		if len(rates) > 0 {
+			now = rates[len(rates)-1]
+		}
+		out = append(out, fmt.Sprintf("%-8s %s %6.0f %7d", k, s.ok.Render(sparkline(rates, spark)), now, st.Lag[k]))
 	}
 	out = append(out, "")
 	out = append(out, s.bold.Render("WEATHER"))
@@ -220,6 +234,36 @@ func (s *Screen) sidePanel(snap model.Snapshot, w, h int) []string {
 		out[i] = fit(" "+out[i], w)
 	}
 	return out
+}
+
+// sparkBlocks are the eight heights of a sparkline cell.
+var sparkBlocks = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline draws the last width values scaled to their maximum; a quiet
+// stream is a flat line, not an empty space.
+func sparkline(vals []float64, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if len(vals) > width {
+		vals = vals[len(vals)-width:]
+	}
+	top := 0.0
+	for _, v := range vals {
+		top = math.Max(top, v)
+	}
+	out := make([]rune, 0, width)
+	for range width - len(vals) {
+		out = append(out, ' ')
+	}
+	for _, v := range vals {
+		i := 0
+		if top > 0 {
+			i = int(math.Round(v / top * float64(len(sparkBlocks)-1)))
+		}
+		out = append(out, sparkBlocks[max(0, min(i, len(sparkBlocks)-1))])
+	}
+	return string(out)
 }
 
 // rejectsPanel lists the last refused records, newest first, each with where

@@ -61,6 +61,7 @@ type summaryStats struct {
 	Consumed         map[string]int64            `json:"consumed"`
 	Rejected         map[string]int64            `json:"rejected"`
 	RejectedByReason map[string]map[string]int64 `json:"rejected_by_reason"`
+	Lag              map[string]int64            `json:"lag"`
 }
 
 func tsString(t time.Time) string {
@@ -80,11 +81,13 @@ func opt(v float64, has bool) *float64 {
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
 // SummaryJSON renders a snapshot as the contract's JSON summary, indented
-// for people and stable in order for scripts.
-func SummaryJSON(s model.Snapshot) ([]byte, error) {
+// for people and stable in order for scripts. lag is each stream's consumer
+// lag when the snapshot was taken.
+func SummaryJSON(s model.Snapshot, lag [3]int64) ([]byte, error) {
 	out := summary{
 		Vehicles: []summaryVehicle{}, Lines: []summaryLine{}, Stations: []summaryStation{}, Weather: []summaryWeather{},
-		Stats: summaryStats{Consumed: map[string]int64{}, Rejected: map[string]int64{}, RejectedByReason: map[string]map[string]int64{}},
+		Stats: summaryStats{Consumed: map[string]int64{}, Rejected: map[string]int64{},
+			RejectedByReason: map[string]map[string]int64{}, Lag: map[string]int64{}},
 	}
 	for _, v := range s.Vehicles {
 		out.Vehicles = append(out.Vehicles, summaryVehicle{
@@ -122,6 +125,7 @@ func SummaryJSON(s model.Snapshot) ([]byte, error) {
 			}
 		}
 		out.Stats.RejectedByReason[k.String()] = reasons
+		out.Stats.Lag[k.String()] = lag[k]
 	}
 	return json.MarshalIndent(out, "", "  ")
 }

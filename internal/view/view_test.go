@@ -53,7 +53,8 @@ func fixedSnapshot(net *network.Network) model.Snapshot {
 }
 
 func fixedStatus() Status {
-	return Status{Brokers: "127.0.0.1:9092", Connected: true, Topics: 3, Partitions: 18, Rate: 412, Live: true}
+	return Status{Brokers: "127.0.0.1:9092", Connected: true, Topics: 3, Partitions: 18, Rate: 412, Live: true,
+		Lag: [3]int64{12, 0, 3}, Rates: [3][]float64{{0, 100, 200, 400, 300, 410}, {5, 0, 5}, nil}}
 }
 
 func golden(t *testing.T, name, got string) {
@@ -140,19 +141,19 @@ func TestUnreachableStatusLine(t *testing.T) {
 
 func TestSummaryJSONShape(t *testing.T) {
 	net := network.Default()
-	b, err := SummaryJSON(fixedSnapshot(net))
+	b, err := SummaryJSON(fixedSnapshot(net), [3]int64{5, 0, 0})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
 	for _, want := range []string{`"vehicles": [`, `"vehicle_id": "`, `"lines": [`, `"avg_speed_kmh"`, `"headway_s": 300`,
 		`"stations": [`, `"arrivals"`, `"entries"`, `"weather": [`, `"temp_c": -3.5`, `"consumed": {`, `"rejected": {`,
-		`"vehicles": 2`, `"ts": "2026-11-22T10:00:00.000Z"`} {
+		`"vehicles": 2`, `"ts": "2026-11-22T10:00:00.000Z"`, `"lag": {`, `"rejected_by_reason": {`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %s", want)
 		}
 	}
-	empty, _ := SummaryJSON(model.Snapshot{})
+	empty, _ := SummaryJSON(model.Snapshot{}, [3]int64{})
 	if !strings.Contains(string(empty), `"vehicles": []`) {
 		t.Errorf("empty summary should list empty arrays, got %s", empty)
 	}
@@ -272,5 +273,24 @@ func TestStationNamedFromNetwork(t *testing.T) {
 	out := NewScreen(net, termenv.Ascii, nil).Render(Frame{Snap: f.Snapshot()}, 120, 30)
 	if !regexp.MustCompile(`Clark/Lake\s+0\s+9`).MatchString(out) {
 		t.Fatalf("station board does not name clark-lake from the network:\n%s", out)
+	}
+}
+
+func TestSparkline(t *testing.T) {
+	tests := []struct {
+		vals  []float64
+		width int
+		want  string
+	}{
+		{nil, 4, "    "},
+		{[]float64{0, 0}, 3, " ▁▁"},
+		{[]float64{0, 1, 2, 4}, 4, "▁▃▅█"},
+		{[]float64{9, 9, 1, 2}, 2, "▅█"}, // only the newest that fit
+		{[]float64{1}, 0, ""},
+	}
+	for _, tt := range tests {
+		if got := sparkline(tt.vals, tt.width); got != tt.want {
+			t.Errorf("sparkline(%v, %d) = %q, want %q", tt.vals, tt.width, got, tt.want)
+		}
 	}
 }
