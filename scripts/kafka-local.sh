@@ -5,6 +5,10 @@
 #
 #   scripts/kafka-local.sh up|down|status
 #   KAFKA_VERSION=4.3.0 (default) or 3.9.1; KAFKA_NODES=1 (default) or 3
+#
+# A single node also listens with SASL/SCRAM-SHA-512 on 127.0.0.1:9192 and
+# with SASL_SSL on 127.0.0.1:9193 (user fleet, password fleet-secret; the
+# test CA is .cache/kafka/run/tls/ca.pem), for the security tests.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,6 +44,22 @@ POM
   (cd "$tmp" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory="$lib.partial" -DincludeScope=runtime >"$tmp/mvn.log" 2>&1) \
     || { tail -20 "$tmp/mvn.log" >&2; die "could not fetch Kafka $version with Maven"; }
   rm -rf "$lib" && mv "$lib.partial" "$lib" && rm -rf "$tmp"
+}
+
+# make_tls writes a test CA and a broker certificate for 127.0.0.1/localhost.
+make_tls() {
+  command -v openssl >/dev/null || die "openssl not found (Debian package openssl)"
+  local d="$run/tls"
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=fleetwatch test CA" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" >/dev/null 2>&1 || die "openssl: CA"
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/broker.key" -out "$d/broker.csr" >/dev/null 2>&1 \
+    || die "openssl: broker key"
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$d/san.ext"
+  openssl x509 -req -in "$d/broker.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/san.ext" -out "$d/broker.pem" >/dev/null 2>&1 || die "openssl: broker certificate"
+  openssl pkcs8 -topk8 -nocrypt -in "$d/broker.key" -out "$d/broker.pk8" >/dev/null 2>&1 || die "openssl: pkcs8"
+  cat "$d/broker.pk8" "$d/broker.pem" > "$d/broker-keystore.pem"
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -81,15 +101,25 @@ LOG
   local voters="" rf=1 isr=1 major=${version%%.*}
   if [ "$nodes" = 3 ]; then rf=3; isr=2; fi
   for n in $(seq 1 "$nodes"); do voters+="${voters:+,}$n@127.0.0.1:$((19090 + n * 100 + 3))"; done
+  local secure=""
+  if [ "$nodes" = 1 ]; then
+    make_tls
+    secure=1
+  fi
   for n in $(seq 1 "$nodes"); do
     local port=$((9091 + n)) cport=$((19090 + n * 100 + 3)) conf="$run/node$n.properties"
+    local listeners="PLAINTEXT://127.0.0.1:$port" protomap="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+    if [ -n "$secure" ]; then
+      listeners+=",SASL_PLAINTEXT://127.0.0.1:9192,SASL_SSL://127.0.0.1:9193"
+      protomap+=",SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
+    fi
     cat > "$conf" <<CONF
 process.roles=broker,controller
 node.id=$n
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protomap
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$run/data$n
 num.partitions=6
@@ -101,17 +131,27 @@ transaction.state.log.replication.factor=$rf
 transaction.state.log.min.isr=$isr
 group.initial.rebalance.delay.ms=0
 CONF
+    if [ -n "$secure" ]; then
+      cat >> "$conf" <<CONF
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$run/tls/broker-keystore.pem
+CONF
+    fi
     if [ "$major" -ge 4 ]; then
       echo "share.coordinator.state.topic.replication.factor=$rf" >> "$conf"
       echo "share.coordinator.state.topic.min.isr=$isr" >> "$conf"
     fi
     if [ "$major" -ge 4 ] && [ "$nodes" = 1 ]; then
       echo "controller.quorum.bootstrap.servers=127.0.0.1:$cport" >> "$conf"
-      java -cp "$lib/*" kafka.tools.StorageTool format --standalone -t "$cid" -c "$conf" >"$run/format$n.log" 2>&1 \
+      java -cp "$lib/*" kafka.tools.StorageTool format --standalone -t "$cid" -c "$conf" \
+        --add-scram 'SCRAM-SHA-512=[name=fleet,password=fleet-secret]' >"$run/format$n.log" 2>&1 \
         || { cat "$run/format$n.log" >&2; die "format failed"; }
     else
       echo "controller.quorum.voters=$voters" >> "$conf"
-      java -cp "$lib/*" kafka.tools.StorageTool format -t "$cid" -c "$conf" >"$run/format$n.log" 2>&1 \
+      java -cp "$lib/*" kafka.tools.StorageTool format -t "$cid" -c "$conf" ${secure:+--add-scram 'SCRAM-SHA-512=[name=fleet,password=fleet-secret]'} >"$run/format$n.log" 2>&1 \
         || { cat "$run/format$n.log" >&2; die "format failed"; }
     fi
   done
@@ -122,8 +162,12 @@ CONF
       >"$run/node$n.log" 2>&1 &
     echo $! > "$run/node$n.pid"
   done
-  for n in $(seq 1 "$nodes"); do
-    local port=$((9091 + n))
+  local wait_ports=""
+  for n in $(seq 1 "$nodes"); do wait_ports+=" $((9091 + n))"; done
+  [ -n "$secure" ] && wait_ports+=" 9192 9193"
+  for port in $wait_ports; do
+    local n=1
+    [ "$port" -ge 9093 ] && [ "$port" -le 9094 ] && n=$((port - 9091))
     for i in $(seq 1 600); do
       port_open "$port" && break
       kill -0 "$(cat "$run/node$n.pid")" 2>/dev/null || { tail -20 "$run/node$n.log" >&2; die "node $n exited"; }

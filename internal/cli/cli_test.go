@@ -418,3 +418,53 @@ func TestSimStopsCleanlyOnSignal(t *testing.T) {
 		t.Fatal("output ends in a partial line")
 	}
 }
+
+// SASL/SCRAM and TLS against real Kafka (make kafka-up opens SCRAM on 9192
+// and SASL_SSL on 9193 with a test CA): the right credentials work for both
+// programs, wrong ones fail with one clear line.
+func TestRealKafkaSCRAMAndTLS(t *testing.T) {
+	if os.Getenv("FLEETWATCH_TEST_KAFKA") == "" {
+		t.Skip("FLEETWATCH_TEST_KAFKA not set (make kafka-up, then FLEETWATCH_TEST_KAFKA=127.0.0.1:9092)")
+	}
+	ca := filepath.Join(testutil.RepoRoot(), ".cache", "kafka", "run", "tls", "ca.pem")
+	if _, err := os.Stat(ca); err != nil {
+		t.Fatalf("test CA of make kafka-up: %v", err)
+	}
+	sim := testutil.Binary(t, "./cmd/sim", "fleetsim")
+	fw := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	prefix := fmt.Sprintf("sec%d.", time.Now().UnixNano())
+	topics := []string{"--vehicles-topic", prefix + "vehicles", "--stations-topic", prefix + "stations", "--weather-topic", prefix + "weather"}
+	scram := []string{"-X", "sasl.mechanism=SCRAM-SHA-512", "-X", "sasl.username=fleet"}
+
+	args := append([]string{"-b", "127.0.0.1:9192", "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.password=fleet-secret",
+		"--speedup", "max", "--duration", "1m", "--vehicles", "12", "--progress", "0", "--seed", "3"}, scram...)
+	_, errOut, code := run(t, sim, append(args, topics...)...)
+	if code != 0 {
+		t.Fatalf("fleetsim over SCRAM: exit %d: %s", code, errOut)
+	}
+	tlsArgs := append([]string{"snapshot", "-b", "127.0.0.1:9193", "-X", "security.protocol=SASL_SSL", "-X", "ssl.ca.location=" + ca,
+		"--until-caught-up", "--json"}, scram...)
+	out, errOut, code := run(t, fw, append(append(tlsArgs, "-X", "sasl.password=fleet-secret"), topics...)...)
+	if code != 0 {
+		t.Fatalf("fleetwatch over SASL_SSL: exit %d: %s", code, errOut)
+	}
+	var s summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil || len(s.Vehicles) != 12 {
+		t.Fatalf("%d vehicles over TLS (%v)", len(s.Vehicles), err)
+	}
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"wrong password", append(append([]string{}, tlsArgs...), "-X", "sasl.password=nope"), "sasl.password"},
+		{"unknown CA", append([]string{"snapshot", "-b", "127.0.0.1:9193", "-X", "security.protocol=SASL_SSL", "-X", "sasl.password=fleet-secret",
+			"--until-caught-up"}, scram...), "ssl.ca.location"},
+	} {
+		_, errOut, code := run(t, fw, tt.args...)
+		if code != 1 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q", tt.name, code, errOut)
+		}
+	}
+}

@@ -131,3 +131,16 @@ func parse(fs *pflag.FlagSet, args []string, stdout io.Writer) error {
 }
 
 var errHelp = errors.New("help shown")
+
+// connectHint says what to do about a failed connection: the fix for a
+// refused login or certificate is not the fix for a missing broker.
+func connectHint(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "SASL") || strings.Contains(msg, "uthentication"):
+		return "check -X sasl.mechanism, sasl.username and sasl.password"
+	case strings.Contains(msg, "x509") || strings.Contains(msg, "tls:") || strings.Contains(msg, "certificate"):
+		return "check -X security.protocol and ssl.ca.location"
+	}
+	return "start a broker or use --demo"
+}

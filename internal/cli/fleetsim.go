@@ -260,11 +260,11 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		topics := c.topicMap()
 		names := []string{topics[model.KindVehicles], topics[model.KindStations], topics[model.KindWeather]}
 		if err := kafka.EnsureTopics(opts, names, *partitions, *replication); err != nil {
-			return fmt.Errorf("create topics: %w; check --brokers", err)
+			return fmt.Errorf("create topics: %w; %s", err, connectHint(err))
 		}
 		producer, err := kafka.NewProducer(opts, topics)
 		if err != nil {
-			return fmt.Errorf("connect: %w; check --brokers", err)
+			return fmt.Errorf("connect: %w; %s", err, connectHint(err))
 		}
 		out = producer
 		finish = producer.Close

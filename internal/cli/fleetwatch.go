@@ -222,7 +222,7 @@ func runSnapshot(args []string, stdout io.Writer) error {
 	}
 	if err := consumer.Run(ctx); err != nil {
 		if errors.Is(err, kafka.ErrUnreachable) {
-			return fmt.Errorf("snapshot: %w; start a broker or use --demo", err)
+			return fmt.Errorf("snapshot: %w; %s", err, connectHint(err))
 		}
 		return fmt.Errorf("snapshot: %w", err)
 	}

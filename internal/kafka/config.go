@@ -34,34 +34,44 @@ func ParseProps(list []string) (map[string]string, error) {
 			return nil, fmt.Errorf("-X %s: unknown property; supported: %s", k, strings.Join(knownProps(), ", "))
 		}
 		// Check the value now, so a typo is a usage error before anything connects.
-		if err := set(sarama.NewConfig(), v); err != nil {
+		if err := set(&clientConfig{Config: sarama.NewConfig()}, v); err != nil {
 			return nil, fmt.Errorf("-X %s=%s: %w", k, v, err)
 		}
 		props[k] = v
 	}
+	if _, err := (Options{Props: props}).saramaConfig(nil); err != nil {
+		return nil, err
+	}
 	return props, nil
 }
 
+// clientConfig is a sarama configuration being built from properties, with
+// what must wait until every property is known.
+type clientConfig struct {
+	*sarama.Config
+	certFile, keyFile string
+}
+
 // propSetters applies one -X property to a sarama configuration.
-var propSetters = map[string]func(c *sarama.Config, v string) error{
-	"client.id": func(c *sarama.Config, v string) error {
+var propSetters = map[string]func(c *clientConfig, v string) error{
+	"client.id": func(c *clientConfig, v string) error {
 		if v == "" {
 			return fmt.Errorf("must not be empty")
 		}
 		c.ClientID = v
 		return nil
 	},
-	"socket.connection.setup.timeout.ms": func(c *sarama.Config, v string) error {
+	"socket.connection.setup.timeout.ms": func(c *clientConfig, v string) error {
 		d, err := millis(v)
 		c.Net.DialTimeout = d
 		return err
 	},
-	"request.timeout.ms": func(c *sarama.Config, v string) error {
+	"request.timeout.ms": func(c *clientConfig, v string) error {
 		d, err := millis(v)
 		c.Net.ReadTimeout, c.Net.WriteTimeout = d, d
 		return err
 	},
-	"acks": func(c *sarama.Config, v string) error {
+	"acks": func(c *clientConfig, v string) error {
 		switch v {
 		case "0":
 			c.Producer.RequiredAcks = sarama.NoResponse
@@ -74,7 +84,7 @@ var propSetters = map[string]func(c *sarama.Config, v string) error{
 		}
 		return nil
 	},
-	"enable.idempotence": func(c *sarama.Config, v string) error {
+	"enable.idempotence": func(c *clientConfig, v string) error {
 		on, err := strconv.ParseBool(v)
 		if err != nil {
 			return fmt.Errorf("want true or false")
@@ -88,7 +98,7 @@ var propSetters = map[string]func(c *sarama.Config, v string) error{
 		}
 		return nil
 	},
-	"compression.type": func(c *sarama.Config, v string) error {
+	"compression.type": func(c *clientConfig, v string) error {
 		codecs := map[string]sarama.CompressionCodec{"none": sarama.CompressionNone, "gzip": sarama.CompressionGZIP,
 			"snappy": sarama.CompressionSnappy, "lz4": sarama.CompressionLZ4, "zstd": sarama.CompressionZSTD}
 		codec, ok := codecs[strings.ToLower(v)]
@@ -98,7 +108,7 @@ var propSetters = map[string]func(c *sarama.Config, v string) error{
 		c.Producer.Compression = codec
 		return nil
 	},
-	"linger.ms": func(c *sarama.Config, v string) error {
+	"linger.ms": func(c *clientConfig, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return fmt.Errorf("want a number of milliseconds")
@@ -146,10 +156,14 @@ func (o Options) saramaConfig(role func(c *sarama.Config)) (*sarama.Config, erro
 	if role != nil {
 		role(c)
 	}
+	cc := &clientConfig{Config: c}
 	for _, k := range knownPropsIn(o.Props) {
-		if err := propSetters[k](c, o.Props[k]); err != nil {
+		if err := propSetters[k](cc, o.Props[k]); err != nil {
 			return nil, fmt.Errorf("-X %s=%s: %w", k, o.Props[k], err)
 		}
+	}
+	if err := cc.finish(); err != nil {
+		return nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("kafka client configuration: %w", err)
