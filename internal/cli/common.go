@@ -95,16 +95,23 @@ func (c *connFlags) loadNetwork() (*network.Network, error) {
 func (c *connFlags) topicList() ([]kafka.Topic, error) {
 	var out []kafka.Topic
 	for _, k := range model.Kinds {
-		name := c.topics[k]
-		if name == "" {
-			return nil, usagef("--%s-topic: empty topic name", k)
+		t, err := kafka.ParseTopic(c.topics[k], k)
+		if err != nil {
+			return nil, usagef("--%s-topic: %v", k, err)
 		}
-		if strings.HasPrefix(name, "re:") {
-			return nil, usagef("--%s-topic %s: topic patterns are not supported yet; name the topic", k, name)
-		}
-		out = append(out, kafka.Topic{Name: name, Kind: k})
+		out = append(out, t)
 	}
 	return out, nil
+}
+
+// topicNames is for producing: every stream needs one named topic.
+func (c *connFlags) topicNames(who string) error {
+	for _, k := range model.Kinds {
+		if strings.HasPrefix(c.topics[k], "re:") {
+			return usagef("--%s-topic %s: %s writes to a named topic, not a pattern", k, c.topics[k], who)
+		}
+	}
+	return nil
 }
 
 func (c *connFlags) topicMap() map[model.Kind]string {

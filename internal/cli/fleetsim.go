@@ -221,6 +221,9 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := c.topicNames("fleetsim"); err != nil {
+		return err
+	}
 	net, err := c.loadNetwork()
 	if err != nil {
 		return err

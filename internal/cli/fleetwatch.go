@@ -80,6 +80,9 @@ func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 	}
 	out := &watch{net: net}
 	if w.demo {
+		if err := w.topicNames("--demo"); err != nil {
+			return nil, err
+		}
 		d, err := startDemo(net, w.topicMap(), w.demoSpeedup)
 		if err != nil {
 			return nil, err

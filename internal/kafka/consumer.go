@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -13,10 +14,28 @@ import (
 	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
-// Topic is one topic to read and the stream its records belong to.
+// Topic is one topic to read, or with Pattern every topic whose name
+// matches (including topics created later), and the stream its records
+// belong to.
 type Topic struct {
-	Name string
-	Kind model.Kind
+	Name    string
+	Kind    model.Kind
+	Pattern *regexp.Regexp
+}
+
+// ParseTopic reads a topic flag: a name, or re:PATTERN.
+func ParseTopic(flag string, kind model.Kind) (Topic, error) {
+	if pat, ok := strings.CutPrefix(flag, "re:"); ok {
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			return Topic{}, fmt.Errorf("topic pattern %q: %w", pat, err)
+		}
+		return Topic{Name: flag, Kind: kind, Pattern: re}, nil
+	}
+	if strings.TrimSpace(flag) == "" {
+		return Topic{}, fmt.Errorf("empty topic name")
+	}
+	return Topic{Name: flag, Kind: kind}, nil
 }
 
 // StartMode says where reading begins in each partition.
@@ -200,7 +219,7 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 	// read from their beginning whatever --from says.
 	discover := func() {
 		topics := 0
-		for _, t := range c.cfg.Topics {
+		for _, t := range c.resolve(client) {
 			if err := client.RefreshMetadata(t.Name); err != nil {
 				continue // not created yet: watched, read once it exists
 			}
@@ -248,6 +267,37 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 			discover()
 		}
 	}
+}
+
+// resolve lists the concrete topics to read now: the named ones, and every
+// existing topic a pattern matches (internal topics aside).
+func (c *Consumer) resolve(client sarama.Client) []Topic {
+	var out []Topic
+	listed := false
+	var all []string
+	seen := map[string]bool{}
+	for _, t := range c.cfg.Topics {
+		if t.Pattern == nil {
+			if !seen[t.Name] {
+				seen[t.Name] = true
+				out = append(out, t)
+			}
+			continue
+		}
+		if !listed {
+			listed = true
+			if client.RefreshMetadata() == nil {
+				all, _ = client.Topics()
+			}
+		}
+		for _, name := range all {
+			if !strings.HasPrefix(name, "__") && t.Pattern.MatchString(name) && !seen[name] {
+				seen[name] = true
+				out = append(out, Topic{Name: name, Kind: t.Kind})
+			}
+		}
+	}
+	return out
 }
 
 // offsets resolves where to start reading a partition and, for catch-up

@@ -183,3 +183,57 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A re: pattern reads every matching topic, also one created while running,
+// and nothing else.
+func TestConsumerTopicPattern(t *testing.T) {
+	broker, err := kafka.StartEmbedded("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	opts := kafka.Options{Brokers: []string{broker.Addr()}}
+	if err := kafka.EnsureTopics(opts, []string{"city.a.vehicles", "other.vehicles"}, 2, 1); err != nil {
+		t.Fatal(err)
+	}
+	send := func(topic string, n int) {
+		p, err := kafka.NewProducer(opts, map[model.Kind]string{model.KindVehicles: topic})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			p.Send(model.KindVehicles, topic, []byte(`{"vehicle_id":"`+topic+string(rune('a'+i))+`","lat":1,"lon":2}`))
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("city.a.vehicles", 3)
+	send("other.vehicles", 5)
+	pattern, err := kafka.ParseTopic(`re:^city\..*\.vehicles$`, model.KindVehicles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := ingest.NewStore(ingest.Options{})
+	consumer := kafka.NewConsumer(kafka.ConsumerConfig{Options: opts, Topics: []kafka.Topic{pattern},
+		Start: kafka.Start{Mode: kafka.StartEarliest}, Retry: true, Rediscover: 100 * time.Millisecond, Handler: store.Handle})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- consumer.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the first matching topic", func() bool { return len(store.Snapshot(time.Now()).Vehicles) == 3 })
+	if err := kafka.EnsureTopics(opts, []string{"city.b.vehicles"}, 2, 1); err != nil {
+		t.Fatal(err)
+	}
+	send("city.b.vehicles", 4)
+	waitFor(t, "the topic created later", func() bool { return len(store.Snapshot(time.Now()).Vehicles) == 7 })
+	if st := consumer.Status(); st.Topics != 2 {
+		t.Errorf("status %+v: want 2 topics", st)
+	}
+	if c := store.Snapshot(time.Now()).Counters.Consumed[model.KindVehicles]; c != 7 {
+		t.Errorf("consumed %d, want 7 (other.vehicles must not be read)", c)
+	}
+	if _, err := kafka.ParseTopic("re:([", model.KindVehicles); err == nil {
+		t.Error("bad pattern accepted")
+	}
+}
