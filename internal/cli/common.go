@@ -42,6 +42,9 @@ func report(stderr io.Writer, prog string, err error) int {
 
 // connFlags are the Kafka connection and topic flags both binaries share.
 type connFlags struct {
+	fs      *pflag.FlagSet
+	config  string
+	cluster string
 	brokers string
 	props   []string
 	network string
@@ -50,11 +53,10 @@ type connFlags struct {
 }
 
 func (c *connFlags) register(fs *pflag.FlagSet) {
-	def := os.Getenv("FLEETWATCH_BROKERS")
-	if def == "" {
-		def = "localhost:9092"
-	}
-	fs.StringVarP(&c.brokers, "brokers", "b", def, "bootstrap brokers, comma separated (env FLEETWATCH_BROKERS)")
+	c.fs = fs
+	fs.StringVarP(&c.brokers, "brokers", "b", defaultBrokers, "bootstrap brokers, comma separated (env FLEETWATCH_BROKERS)")
+	fs.StringVar(&c.config, "config", defaultConfigPath(), "config file with named clusters")
+	fs.StringVar(&c.cluster, "cluster", "", "a cluster of the config file (default: the file's default)")
 	fs.StringArrayVarP(&c.props, "property", "X", nil, "Kafka client property key=value, librdkafka/Java spelling (repeatable)")
 	fs.StringVar(&c.network, "network", "", "network GeoJSON file (default: the embedded network)")
 	fs.StringVar(&c.gtfs, "gtfs", "", "static GTFS feed (.zip or directory) to use as the network instead")
@@ -63,9 +65,26 @@ func (c *connFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.topics[model.KindWeather], "weather-topic", "fleet.weather", "weather topic")
 }
 
+const defaultBrokers = "localhost:9092"
+
+// options resolves the connection: -b wins, then FLEETWATCH_BROKERS, then
+// the config file's cluster, then localhost; -X properties override the
+// cluster's.
 func (c *connFlags) options() (kafka.Options, error) {
+	cl, err := loadCluster(c.config, c.cluster, c.fs != nil && c.fs.Changed("config"))
+	if err != nil {
+		return kafka.Options{}, err
+	}
+	list := c.brokers
+	switch env := os.Getenv("FLEETWATCH_BROKERS"); {
+	case c.fs != nil && c.fs.Changed("brokers"):
+	case env != "":
+		list = env
+	case cl != nil:
+		list = strings.Join(cl.Brokers, ",")
+	}
 	var brokers []string
-	for _, b := range strings.Split(c.brokers, ",") {
+	for _, b := range strings.Split(list, ",") {
 		if b = strings.TrimSpace(b); b != "" {
 			brokers = append(brokers, b)
 		}
@@ -73,7 +92,11 @@ func (c *connFlags) options() (kafka.Options, error) {
 	if len(brokers) == 0 {
 		return kafka.Options{}, usagef("--brokers: no broker given")
 	}
-	props, err := kafka.ParseProps(c.props)
+	propList := c.props
+	if cl != nil {
+		propList = append(cl.propsList(), c.props...) // later wins
+	}
+	props, err := kafka.ParseProps(propList)
 	if err != nil {
 		return kafka.Options{}, usageError{err}
 	}
