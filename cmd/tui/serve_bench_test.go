@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,9 +57,7 @@ func BenchmarkServeViewers(b *testing.B) {
 	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), gossh.MarshalAuthorizedKey(sshPub), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := l.Addr().String()
-	l.Close()
+	addr := testutil.FreeAddr(b)
 	cmd := exec.Command(bin, "serve", "--demo", "--listen", addr, "--host-key", filepath.Join(dir, "host"),
 		"--authorized-keys", filepath.Join(dir, "authorized_keys"), "--log", filepath.Join(dir, "log"))
 	if err := cmd.Start(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,7 +51,7 @@ func startServe(t *testing.T, extra ...string) *sshServer {
 	if err := os.WriteFile(filepath.Join(s.dir, "authorized_keys"), pub, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s.addr = freeLoopbackAddr(t)
+	s.addr = testutil.FreeAddr(t)
 	s.port = s.addr[strings.LastIndex(s.addr, ":")+1:]
 	s.logPath = filepath.Join(s.dir, "serve.log")
 	args := append([]string{"serve", "--demo", "--listen", s.addr, "--host-key", filepath.Join(s.dir, "host_ed25519"),
@@ -68,13 +67,7 @@ func startServe(t *testing.T, extra ...string) *sshServer {
 			s.cmd.Wait()
 		}
 	})
-	testutil.Eventually(t, 15*time.Second, "ssh port", func() bool {
-		c, err := net.Dial("tcp", s.addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	testutil.WaitPort(t, s.addr)
 	return s
 }
 
@@ -283,7 +276,7 @@ func (s *tmuxSession) clientPID() int {
 func TestServeInsecureNoAuth(t *testing.T) {
 	testutil.Require(t, "ssh")
 	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
-	addr := freeLoopbackAddr(t)
+	addr := testutil.FreeAddr(t)
 	var stderr bytes.Buffer
 	cmd := exec.Command(bin, "serve", "--demo", "--insecure-no-auth", "--listen", addr,
 		"--host-key", filepath.Join(t.TempDir(), "host"), "--log", filepath.Join(t.TempDir(), "log"))
@@ -292,13 +285,7 @@ func TestServeInsecureNoAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	testutil.Eventually(t, 15*time.Second, "port", func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	testutil.WaitPort(t, addr)
 	s := &sshServer{t: t, addr: addr, port: addr[strings.LastIndex(addr, ":")+1:]}
 	v := s.viewer("", 100, 30)
 	v.waitFor(20*time.Second, "the map without a key", showsLiveMap)
@@ -308,14 +295,4 @@ func TestServeInsecureNoAuth(t *testing.T) {
 	if !strings.Contains(stderr.String(), "warning: --insecure-no-auth") {
 		t.Errorf("no warning on stderr: %q", stderr.String())
 	}
-}
-
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
