@@ -66,6 +66,25 @@ type Screen struct {
 	title, dim, bold, warn, ok lipgloss.Style
 	swatch                     map[string]lipgloss.Style
 	stationNames               map[string]string
+	stationLines               map[string][]string
+}
+
+// lineTags marks a station with its lines' initials in their colours, so
+// two stations of one name ("47th" on the Red and on the Green) differ.
+func (s *Screen) lineTags(st model.StationState) string {
+	lines := st.Lines
+	if len(lines) == 0 {
+		lines = s.stationLines[st.StationID]
+	}
+	var b strings.Builder
+	for _, l := range lines[:min(len(lines), 2)] {
+		tag := strings.ToUpper(string([]rune(safe(l)+"?")[:1]))
+		if sw, ok := s.swatch[l]; ok {
+			tag = sw.Render(tag)
+		}
+		b.WriteString(tag)
+	}
+	return b.String()
 }
 
 // NewScreen returns a renderer for a terminal with the given colour profile;
@@ -82,8 +101,10 @@ func NewScreen(net *network.Network, profile termenv.Profile, keys []HelpLine) *
 		swatch: map[string]lipgloss.Style{},
 	}
 	s.stationNames = make(map[string]string, len(net.Stations))
+	s.stationLines = make(map[string][]string, len(net.Stations))
 	for _, st := range net.Stations {
 		s.stationNames[st.ID] = st.Name
+		s.stationLines[st.ID] = st.Lines
 	}
 	for _, l := range net.Lines {
 		c := l.Color
@@ -227,7 +248,7 @@ func (s *Screen) sidePanel(snap model.Snapshot, st Status, w, h int) []string {
 			// A screen started at the latest offset never sees the reference
 			// records written before it: the network file names the station.
 			name := safe(cmp.Or(x.Name, s.stationNames[x.StationID], x.StationID))
-			out = append(out, fmt.Sprintf("%s %5d %7d", fit(name, 18), x.Arrivals, x.Entries))
+			out = append(out, fmt.Sprintf("%s %s %5d %7d", fit(name, 15), fit(s.lineTags(x), 2), x.Arrivals, x.Entries))
 		}
 	}
 	for i := range out {
