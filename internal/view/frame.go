@@ -78,7 +78,7 @@ func (s *Screen) lineTags(st model.StationState) string {
 	}
 	var b strings.Builder
 	for _, l := range lines[:min(len(lines), 2)] {
-		tag := strings.ToUpper(string([]rune(safe(l)+"?")[:1]))
+		tag := strings.ToUpper(string([]rune(safe(l) + "?")[:1]))
 		if sw, ok := s.swatch[l]; ok {
 			tag = sw.Render(tag)
 		}

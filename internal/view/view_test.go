@@ -271,7 +271,7 @@ func TestStationNamedFromNetwork(t *testing.T) {
 	f := model.NewFleet()
 	f.Apply(model.Turnstile{StationID: "clark-lake", Entries: 9})
 	out := NewScreen(net, termenv.Ascii, nil).Render(Frame{Snap: f.Snapshot()}, 120, 30)
-	if !regexp.MustCompile(`Clark/Lake\s+BB\s+0\s+9`).MatchString(out) {
+	if !regexp.MustCompile(`Clark/Lake\s+BG\s+0\s+9`).MatchString(out) {
 		t.Fatalf("station board does not name clark-lake from the network:\n%s", out)
 	}
 }
