@@ -4,7 +4,12 @@
 # cached under .cache/kafka/; see ../shared/KAFKA.md for what was checked.
 #
 #   scripts/kafka-local.sh up|down|status
+#   scripts/kafka-local.sh kill N|start N    kill -9 / start again node N (fault tests)
 #   KAFKA_VERSION=4.3.0 (default) or 3.9.1; KAFKA_NODES=1 (default) or 3
+#   KAFKA_PORT=9092: node n listens on KAFKA_PORT+n-1, its controller on +10100+n
+#   KAFKA_RUN=.cache/kafka/run: where data, logs and pid files go, so tests
+#   can run a private cluster beside the shared one
+#   KAFKA_SECURE=1 (single node only): the SCRAM and TLS listeners below
 #
 # A single node also listens with SASL/SCRAM-SHA-512 on 127.0.0.1:9192 and
 # with SASL_SSL on 127.0.0.1:9193 (user fleet, password fleet-secret; the
@@ -16,12 +21,16 @@ version=${KAFKA_VERSION:-4.3.0}
 nodes=${KAFKA_NODES:-1}
 cache="$root/.cache/kafka"
 lib="$cache/$version/lib"
-run="$cache/run"
+run=${KAFKA_RUN:-$cache/run}
+base=${KAFKA_PORT:-9092}
 
 say() { echo "kafka: $*" >&2; }
 die() { echo "kafka: $*" >&2; exit 1; }
 
 case "$nodes" in 1|3) ;; *) die "KAFKA_NODES=$nodes: want 1 or 3" ;; esac
+case "$base" in ''|*[!0-9]*) die "KAFKA_PORT=$base: want a port number" ;; esac
+nodeport() { echo $((base + $1 - 1)); }
+ctlport() { echo $((base + 10100 + $1)); }
 
 fetch() {
   [ -n "$(ls "$lib"/kafka_2.13-*.jar 2>/dev/null)" ] && return
@@ -100,14 +109,15 @@ LOG
   local cid; cid=$(java -cp "$lib/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
   local voters="" rf=1 isr=1 major=${version%%.*}
   if [ "$nodes" = 3 ]; then rf=3; isr=2; fi
-  for n in $(seq 1 "$nodes"); do voters+="${voters:+,}$n@127.0.0.1:$((19090 + n * 100 + 3))"; done
+  for n in $(seq 1 "$nodes"); do voters+="${voters:+,}$n@127.0.0.1:$(ctlport "$n")"; done
   local secure=""
-  if [ "$nodes" = 1 ]; then
+  if [ "$nodes" = 1 ] && [ "${KAFKA_SECURE:-1}" = 1 ]; then
     make_tls
     secure=1
   fi
   for n in $(seq 1 "$nodes"); do
-    local port=$((9091 + n)) cport=$((19090 + n * 100 + 3)) conf="$run/node$n.properties"
+    local port cport conf="$run/node$n.properties"
+    port=$(nodeport "$n") cport=$(ctlport "$n")
     local listeners="PLAINTEXT://127.0.0.1:$port" protomap="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
     if [ -n "$secure" ]; then
       listeners+=",SASL_PLAINTEXT://127.0.0.1:9192,SASL_SSL://127.0.0.1:9193"
@@ -155,30 +165,56 @@ CONF
         || { cat "$run/format$n.log" >&2; die "format failed"; }
     fi
   done
-  local heap=-Xmx512m
-  [ "$nodes" = 3 ] && heap=-Xmx384m
-  for n in $(seq 1 "$nodes"); do
-    nohup java $heap -Dlog4j2.configurationFile="$run/log4j2.properties" -cp "$lib/*" kafka.Kafka "$run/node$n.properties" \
-      >"$run/node$n.log" 2>&1 &
-    echo $! > "$run/node$n.pid"
-  done
-  local wait_ports=""
-  for n in $(seq 1 "$nodes"); do wait_ports+=" $((9091 + n))"; done
-  [ -n "$secure" ] && wait_ports+=" 9192 9193"
-  for port in $wait_ports; do
-    local n=1
-    [ "$port" -ge 9093 ] && [ "$port" -le 9094 ] && n=$((port - 9091))
-    for i in $(seq 1 600); do
-      port_open "$port" && break
-      kill -0 "$(cat "$run/node$n.pid")" 2>/dev/null || { tail -20 "$run/node$n.log" >&2; die "node $n exited"; }
-      [ "$i" = 600 ] && { tail -20 "$run/node$n.log" >&2; stop; die "node $n did not open port $port within 60 s"; }
-      sleep 0.1
-    done
-  done
+  echo "$nodes" > "$run/nodes"
+  for n in $(seq 1 "$nodes"); do launch "$n"; done
+  for n in $(seq 1 "$nodes"); do wait_node "$n"; done
+  if [ -n "$secure" ]; then
+    for port in 9192 9193; do wait_port 1 "$port"; done
+  fi
   local addrs=""
-  for n in $(seq 1 "$nodes"); do addrs+="${addrs:+,}127.0.0.1:$((9091 + n))"; done
+  for n in $(seq 1 "$nodes"); do addrs+="${addrs:+,}127.0.0.1:$(nodeport "$n")"; done
   echo "$addrs" > "$run/brokers"
   say "$version up: $addrs"
+}
+
+# launch starts node n from its formatted data directory.
+launch() {
+  local heap=-Xmx512m
+  [ "$(cat "$run/nodes")" = 3 ] && heap=-Xmx384m
+  nohup java $heap -Dlog4j2.configurationFile="$run/log4j2.properties" -cp "$lib/*" kafka.Kafka "$run/node$1.properties" \
+    >>"$run/node$1.log" 2>&1 &
+  echo $! > "$run/node$1.pid"
+}
+
+wait_port() {
+  local n=$1 port=$2
+  for i in $(seq 1 600); do
+    port_open "$port" && return 0
+    kill -0 "$(cat "$run/node$n.pid")" 2>/dev/null || { tail -20 "$run/node$n.log" >&2; die "node $n exited"; }
+    [ "$i" = 600 ] && { tail -20 "$run/node$n.log" >&2; die "node $n did not open port $port within 60 s"; }
+    sleep 0.1
+  done
+}
+
+wait_node() { wait_port "$1" "$(nodeport "$1")"; }
+
+# kill_node is the fault: SIGKILL, no clean shutdown, as when a machine dies.
+kill_node() {
+  local pidfile="$run/node$1.pid"
+  [ -e "$pidfile" ] || die "node $1 is not running here"
+  local pid; pid=$(cat "$pidfile")
+  kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$pidfile"
+  say "node $1 killed"
+}
+
+start_node() {
+  [ -e "$run/node$1.properties" ] || die "node $1 was never set up here; run up first"
+  if [ -e "$run/node$1.pid" ] && kill -0 "$(cat "$run/node$1.pid")" 2>/dev/null; then die "node $1 is running"; fi
+  launch "$1"
+  wait_node "$1"
+  say "node $1 started"
 }
 
 status() {
@@ -193,6 +229,8 @@ status() {
 case "${1:-}" in
   up) up ;;
   down) stop ;;
+  kill) [ -n "${2:-}" ] || die "usage: $0 kill N"; kill_node "$2" ;;
+  start) [ -n "${2:-}" ] || die "usage: $0 start N"; start_node "$2" ;;
   status) status ;;
-  *) die "usage: $0 up|down|status" ;;
+  *) die "usage: $0 up|down|status|kill N|start N" ;;
 esac

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
+
 	"github.com/fleetwatch/fleetwatch/internal/testutil"
 )
 
@@ -190,4 +192,51 @@ func TestColoursAndNoColor(t *testing.T) {
 		s.keys("q")
 		s.waitFor(10*time.Second, "exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
 	}
+}
+
+// Against real Kafka: the watched topic is deleted and created again; the
+// screen carries on and shows what is written to the new topic.
+func TestTopicDeletedAndRecreatedWhileWatching(t *testing.T) {
+	addr := os.Getenv("FLEETWATCH_TEST_KAFKA")
+	if addr == "" {
+		t.Skip("FLEETWATCH_TEST_KAFKA not set (make kafka-up, then FLEETWATCH_TEST_KAFKA=127.0.0.1:9092)")
+	}
+	kcat := testutil.Require(t, "kcat")
+	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	topic := fmt.Sprintf("recreate%d.vehicles", time.Now().UnixNano())
+	produce := func(ids []string, line string) {
+		var b strings.Builder
+		for _, id := range ids {
+			fmt.Fprintf(&b, `%s|{"vehicle_id":"%s","line":"%s","lat":41.88,"lon":-87.63,"ts":%d}`+"\n", id, id, line, time.Now().Unix())
+		}
+		cmd := exec.Command(kcat, "-P", "-b", addr, "-t", topic, "-K", "|")
+		cmd.Stdin = strings.NewReader(b.String())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("kcat -P: %v: %s", err, out)
+		}
+	}
+	produce([]string{"r1", "r2", "r3"}, "red")
+	s := startTmux(t, 140, 30, bin+" -b "+addr+" --from earliest --vehicles-topic "+topic)
+	s.waitFor(30*time.Second, "the first three vehicles", func(sc string) bool { return strings.Contains(sc, "3 vehicles on 1 lines") })
+
+	admin, err := sarama.NewClusterAdmin([]string{addr}, sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.DeleteTopic(topic); err != nil {
+		t.Fatalf("delete topic: %v", err)
+	}
+	testutil.Eventually(t, 30*time.Second, "the topic to be deleted", func() bool {
+		list, err := admin.ListTopics()
+		_, there := list[topic]
+		return err == nil && !there
+	})
+	produce([]string{"b1", "b2"}, "blue") // the broker creates the topic again
+	sc := s.waitFor(30*time.Second, "the vehicles of the new topic", func(sc string) bool { return strings.Contains(sc, "5 vehicles on 2 lines") })
+	if strings.Contains(sc, "EXITED") {
+		t.Fatalf("fleetwatch exited:\n%s", sc)
+	}
+	s.keys("q")
+	s.waitFor(10*time.Second, "exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
 }

@@ -189,6 +189,7 @@ func runSnapshot(args []string, stdout io.Writer) error {
 	after := fs.Duration("after", 0, "consume for this long, then print")
 	caughtUp := fs.Bool("until-caught-up", false, "consume until every partition reaches the end offset it had at start, then print")
 	asJSON := fs.Bool("json", false, "print the JSON summary instead of a text frame")
+	connectTimeout := fs.Duration("connect-timeout", 10*time.Second, "how long to keep trying to reach the brokers before failing")
 	width := fs.Int("width", 120, "text frame width")
 	height := fs.Int("height", 40, "text frame height")
 	if err := parse(fs, args, stdout); err != nil {
@@ -197,8 +198,8 @@ func runSnapshot(args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("snapshot: unexpected argument %q", fs.Arg(0))
 	}
-	if *after < 0 {
-		return usagef("--after must not be negative")
+	if *after < 0 || *connectTimeout < 0 {
+		return usagef("--after and --connect-timeout must not be negative")
 	}
 	if *width < 20 || *height < 5 {
 		return usagef("--width/--height: a frame needs at least 20×5 cells")
@@ -212,6 +213,7 @@ func runSnapshot(args []string, stdout io.Writer) error {
 	}
 	defer w.close()
 	w.cfg.UntilCaughtUp = *caughtUp
+	w.cfg.ConnectTimeout = *connectTimeout
 	if w.demo != nil {
 		w.cfg.Rediscover = 200 * time.Millisecond
 	}

@@ -86,6 +86,9 @@ type ConsumerConfig struct {
 	UntilCaughtUp bool
 	// Retry keeps trying to reach the brokers instead of failing.
 	Retry bool
+	// ConnectTimeout, when Retry is off, is how long to keep trying to reach
+	// the brokers before failing: a broker that is restarting gets a moment.
+	ConnectTimeout time.Duration
 	// Rediscover is how often topic metadata is re-read to find topics and
 	// partitions created later (default 2s).
 	Rediscover time.Duration
@@ -141,12 +144,23 @@ func (c *Consumer) Status() Status {
 	return st
 }
 
+// setLag records a partition's lag after a delivered batch; records
+// flowing again also clear an error a reader reported earlier.
 func (c *Consumer) setLag(key partitionKey, kind model.Kind, lag int64) {
 	c.mu.Lock()
 	if c.lag == nil {
 		c.lag = map[partitionKey]partitionLag{}
 	}
 	c.lag[key] = partitionLag{kind, max(lag, 0)}
+	if c.status.Connected {
+		c.status.Err = ""
+	}
+	c.mu.Unlock()
+}
+
+func (c *Consumer) clearLag(key partitionKey) {
+	c.mu.Lock()
+	delete(c.lag, key)
 	c.mu.Unlock()
 }
 
@@ -176,7 +190,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	backoff := 500 * time.Millisecond
+	backoff := 250 * time.Millisecond
+	giveUp := time.Now().Add(c.cfg.ConnectTimeout)
 	for {
 		client, err := sarama.NewClient(c.cfg.Brokers, scfg)
 		if err == nil {
@@ -187,13 +202,21 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		reason := oneLine(err)
 		c.setStatus(func(s *Status) { s.Connected, s.Err = false, reason })
+		wait := backoff
 		if !c.cfg.Retry {
-			return fmt.Errorf("%w at %s: %s", ErrUnreachable, c.cfg.BrokerList(), reason)
+			left := time.Until(giveUp)
+			if left <= 0 {
+				return fmt.Errorf("%w at %s: %s", ErrUnreachable, c.cfg.BrokerList(), reason)
+			}
+			wait = min(wait, left)
 		}
 		select {
 		case <-ctx.Done():
+			if !c.cfg.Retry && ctx.Err() == context.DeadlineExceeded {
+				return fmt.Errorf("%w at %s: %s", ErrUnreachable, c.cfg.BrokerList(), reason)
+			}
 			return nil
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
 		backoff = min(backoff*2, 5*time.Second)
 	}
@@ -216,6 +239,10 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	started := map[partitionKey]bool{}
+	// A reader that stops by itself (its offset went out of range because
+	// the topic was deleted and created again, or truncated) reports here so
+	// that the next look starts it again from the partition's beginning.
+	ended := make(chan partitionKey, 16)
 	first := true
 	// discover starts a reader for every partition not yet read. Partitions
 	// that appear after the first look are new since we started, so they are
@@ -247,7 +274,13 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					c.readPartition(ctx, consumer, key, t.Kind, from, end)
+					if c.readPartition(ctx, consumer, key, t.Kind, from, end) || c.cfg.UntilCaughtUp {
+						return
+					}
+					select {
+					case ended <- key:
+					case <-ctx.Done():
+					}
 				}()
 			}
 		}
@@ -268,6 +301,9 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 			return nil
 		case <-tick.C:
 			discover()
+		case key := <-ended:
+			delete(started, key)
+			c.clearLag(key)
 		}
 	}
 }
@@ -336,14 +372,17 @@ func (c *Consumer) offsets(client sarama.Client, key partitionKey, initial bool)
 
 const maxBatch = 512
 
-func (c *Consumer) readPartition(ctx context.Context, consumer sarama.Consumer, key partitionKey, kind model.Kind, from, end int64) {
+// readPartition reads one partition until ctx ends or, for a catch-up read,
+// until its end; it reports whether it finished so, rather than stopping on
+// its own (a partition that vanished, an offset out of range).
+func (c *Consumer) readPartition(ctx context.Context, consumer sarama.Consumer, key partitionKey, kind model.Kind, from, end int64) (done bool) {
 	pc, err := consumer.ConsumePartition(key.topic, key.partition, from)
 	if errors.Is(err, sarama.ErrOffsetOutOfRange) {
 		pc, err = consumer.ConsumePartition(key.topic, key.partition, sarama.OffsetOldest)
 	}
 	if err != nil {
 		c.setStatus(func(s *Status) { s.Err = oneLine(err) })
-		return
+		return ctx.Err() != nil
 	}
 	defer pc.Close()
 	batch := make([]model.Record, 0, maxBatch)
@@ -359,15 +398,15 @@ func (c *Consumer) readPartition(ctx context.Context, consumer sarama.Consumer, 
 		select {
 		case <-ctx.Done():
 			flush()
-			return
+			return true
 		case err, ok := <-pc.Errors():
 			if ok {
-				c.setStatus(func(s *Status) { s.Err = oneLine(err) })
+				c.setStatus(func(s *Status) { s.Err = key.topic + ": " + oneLine(err) })
 			}
 		case m, ok := <-pc.Messages():
 			if !ok {
 				flush()
-				return
+				return ctx.Err() != nil
 			}
 			batch = append(batch, model.Record{Kind: kind, Key: m.Key, Value: m.Value, Time: m.Timestamp,
 				Topic: m.Topic, Partition: m.Partition, Offset: m.Offset})
@@ -378,7 +417,7 @@ func (c *Consumer) readPartition(ctx context.Context, consumer sarama.Consumer, 
 			}
 			if c.cfg.UntilCaughtUp && m.Offset >= end-1 {
 				flush()
-				return
+				return true
 			}
 		}
 	}

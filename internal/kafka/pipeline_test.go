@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
+
 	"github.com/fleetwatch/fleetwatch/internal/ingest"
 	"github.com/fleetwatch/fleetwatch/internal/kafka"
 	"github.com/fleetwatch/fleetwatch/internal/model"
@@ -235,5 +237,69 @@ func TestConsumerTopicPattern(t *testing.T) {
 	}
 	if _, err := kafka.ParseTopic("re:([", model.KindVehicles); err == nil {
 		t.Error("bad pattern accepted")
+	}
+}
+
+// A topic deleted and created again while being read: the readers whose
+// offsets no longer exist start over, and records of the new topic arrive.
+func TestConsumerSurvivesTopicRecreated(t *testing.T) {
+	broker, err := kafka.StartEmbedded("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	opts := kafka.Options{Brokers: []string{broker.Addr()}}
+	const topic = "recreated.vehicles"
+	if err := kafka.EnsureTopics(opts, []string{topic}, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	send := func(ids ...string) {
+		p, err := kafka.NewProducer(opts, map[model.Kind]string{model.KindVehicles: topic})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			p.Send(model.KindVehicles, id, []byte(`{"vehicle_id":"`+id+`","lat":1,"lon":2}`))
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("a1", "a2", "a3", "a4", "a5")
+	store := ingest.NewStore(ingest.Options{})
+	consumer := kafka.NewConsumer(kafka.ConsumerConfig{Options: opts,
+		Topics: []kafka.Topic{{Name: topic, Kind: model.KindVehicles}},
+		Start:  kafka.Start{Mode: kafka.StartEarliest}, Retry: true, Rediscover: 100 * time.Millisecond, Handler: store.Handle})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- consumer.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	consumed := func() int64 { return store.Snapshot(time.Now()).Counters.Consumed[model.KindVehicles] }
+	waitFor(t, "the first five records", func() bool { return consumed() == 5 })
+
+	admin, err := sarama.NewClusterAdmin(opts.Brokers, sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.DeleteTopic(topic); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the topic to be gone", func() bool {
+		list, err := admin.ListTopics()
+		_, there := list[topic]
+		return err == nil && !there
+	})
+	if err := kafka.EnsureTopics(opts, []string{topic}, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	send("b1", "b2")
+	waitFor(t, "the records of the new topic", func() bool { return consumed() == 7 })
+	seen := map[string]bool{}
+	for _, v := range store.Snapshot(time.Now()).Vehicles {
+		seen[v.VehicleID] = true
+	}
+	if !seen["b1"] || !seen["b2"] {
+		t.Errorf("vehicles of the new topic missing: have %v", seen)
 	}
 }

@@ -39,9 +39,17 @@ func NewProducer(opts Options, topics map[model.Kind]string) (*Producer, error) 
 		c.Producer.Flush.MaxMessages = 5000
 		c.ChannelBufferSize = 4096
 		// A broker that goes away is waited for (about half a minute)
-		// before a record counts as failed.
+		// before a record counts as failed. Both knobs are needed: sarama
+		// retries a failed produce Retry.Max times, but each retry first
+		// looks up the leader, and a failed look-up fails the record at once
+		// (and three of them open a 10 s circuit breaker), so the look-up
+		// itself must keep trying while a lone broker restarts. Callers check
+		// that the brokers answer first (EnsureTopics), so a wrong address
+		// still fails fast.
 		c.Producer.Retry.Max = 60
 		c.Producer.Retry.Backoff = 500 * time.Millisecond
+		c.Metadata.Retry.Max = 120
+		c.Metadata.Retry.Backoff = 250 * time.Millisecond
 	})
 	if err != nil {
 		return nil, err
