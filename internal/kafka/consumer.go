@@ -2,6 +2,8 @@ package kafka
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"regexp"
@@ -205,7 +207,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		wait := backoff
 		if !c.cfg.Retry {
 			left := time.Until(giveUp)
-			if left <= 0 {
+			if left <= 0 || refused(err) {
 				return fmt.Errorf("%w at %s: %s", ErrUnreachable, c.cfg.BrokerList(), reason)
 			}
 			wait = min(wait, left)
@@ -421,6 +423,17 @@ func (c *Consumer) readPartition(ctx context.Context, consumer sarama.Consumer, 
 			}
 		}
 	}
+}
+
+// refused tells a broker that answered and turned us away (credentials,
+// certificates) from one that did not answer: asking again will not help.
+func refused(err error) bool {
+	var unknownCA x509.UnknownAuthorityError
+	var badCert *tls.CertificateVerificationError
+	var hostname x509.HostnameError
+	return errors.Is(err, sarama.ErrSASLAuthenticationFailed) || errors.Is(err, sarama.ErrIllegalSASLState) ||
+		errors.Is(err, sarama.ErrUnsupportedSASLMechanism) || errors.As(err, &unknownCA) ||
+		errors.As(err, &badCert) || errors.As(err, &hostname)
 }
 
 func oneLine(err error) string {
