@@ -33,6 +33,7 @@ type watchFlags struct {
 	from        string
 	stale       time.Duration
 	expire      time.Duration
+	window      time.Duration
 }
 
 func (w *watchFlags) register(fs *pflag.FlagSet, defaultFrom string) {
@@ -42,6 +43,7 @@ func (w *watchFlags) register(fs *pflag.FlagSet, defaultFrom string) {
 	fs.StringVar(&w.from, "from", defaultFrom, "start position: latest, earliest, an RFC 3339 time, or a duration back from now (15m)")
 	fs.DurationVar(&w.stale, "stale", time.Minute, "draw vehicles not heard from for this long dimmed")
 	fs.DurationVar(&w.expire, "expire", 10*time.Minute, "forget vehicles not heard from for this long; 0 keeps them")
+	fs.DurationVar(&w.window, "window", model.DefaultWindow, "the station board's rolling window (1m to 1h)")
 }
 
 // watch is what a command needs to consume: the network, the consumer
@@ -74,6 +76,9 @@ func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 	if w.stale <= 0 || w.expire < 0 {
 		return nil, usagef("--stale must be positive and --expire not negative")
 	}
+	if w.window < time.Minute || w.window > model.MaxWindow {
+		return nil, usagef("--window %v: want 1m to %v", w.window, model.MaxWindow)
+	}
 	net, err := w.loadNetwork()
 	if err != nil {
 		return nil, err
@@ -92,7 +97,13 @@ func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 		// The embedded broker is new: everything in it is worth showing.
 		start = kafka.Start{Mode: kafka.StartEarliest}
 	}
-	out.store = ingest.NewStore(ingest.Options{Expire: w.expire, DataClock: dataClock})
+	opt := ingest.Options{Expire: w.expire, DataClock: dataClock, Window: w.window, MaxAhead: ingest.DefaultMaxAhead}
+	if w.demo {
+		// The simulated clock runs --demo-speedup times faster than the
+		// wall clock: its times are right, and the screen follows them.
+		opt.MaxAhead, opt.DataClock = 0, true
+	}
+	out.store = ingest.NewStore(opt)
 	out.cfg = kafka.ConsumerConfig{Options: opts, Topics: topics, Start: start, Handler: out.store.Handle}
 	return out, nil
 }
@@ -168,8 +179,8 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 		consumer.Run(ctx) // with Retry it only returns once ctx ends
 	}()
 	src := liveSource{store: w.store, consumer: consumer, demo: w.demo != nil}
-	p := tea.NewProgram(ui.New(src, w.net, lipgloss.ColorProfile(), f.stale),
-		tea.WithAltScreen(), tea.WithInput(stdin), tea.WithOutput(stdout))
+	p := tea.NewProgram(ui.New(src, w.net, lipgloss.ColorProfile(), f.stale).WithWindow(f.window),
+		tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithInput(stdin), tea.WithOutput(stdout))
 	_, runErr := p.Run()
 	cancel()
 	select {
@@ -242,7 +253,7 @@ func runSnapshot(args []string, stdout io.Writer) error {
 	}
 	st := consumer.Status()
 	screen := view.NewScreen(w.net, termenv.Ascii, nil)
-	frame := view.Frame{Snap: snap, Stale: f.stale, Status: view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err,
+	frame := view.Frame{Snap: snap, Stale: f.stale, Window: f.window, Status: view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err,
 		Topics: st.Topics, Partitions: st.Partitions, Demo: w.demo != nil, Lag: st.Lag}}
 	_, err = fmt.Fprintln(stdout, screen.Render(frame, *width, *height))
 	return err

@@ -28,7 +28,18 @@ type Options struct {
 	// wall clock: right for a snapshot of a replayed or historical topic,
 	// wrong for a live screen, where a silent feed must show as stale.
 	DataClock bool
+	// Window is the station board's rolling window (model.DefaultWindow if 0).
+	Window time.Duration
+	// MaxAhead clamps report times further than this ahead of the wall
+	// clock to the wall clock: a producer with a wrong clock (or a hostile
+	// one) must not pin a vehicle as fresh forever, nor, on the data clock,
+	// make every other vehicle look stale. 0 trusts every time (the demo,
+	// whose simulated clock runs ahead on purpose).
+	MaxAhead time.Duration
 }
+
+// DefaultMaxAhead is how far ahead of the wall clock a report may be stamped.
+const DefaultMaxAhead = 5 * time.Minute
 
 // Rejected is a refused record: where it was and why.
 type Rejected struct {
@@ -47,11 +58,46 @@ const (
 )
 
 // NewStore returns an empty store.
-func NewStore(opts Options) *Store { return &Store{fleet: model.NewFleet(), opts: opts} }
+func NewStore(opts Options) *Store {
+	f := model.NewFleet()
+	if opts.Window > 0 {
+		f.SetWindow(opts.Window)
+	}
+	return &Store{fleet: f, opts: opts}
+}
 
 type decoded struct {
-	kind model.Kind
-	ev   model.Event
+	kind   model.Kind
+	ev     model.Event
+	future bool // its time was clamped
+}
+
+// clampFuture sets a report's time to now when it is more than ahead of it.
+func clampFuture(ev model.Event, now time.Time, ahead time.Duration) (model.Event, bool) {
+	limit := now.Add(ahead)
+	switch e := ev.(type) {
+	case model.VehiclePosition:
+		if e.TS.After(limit) {
+			e.TS = now
+			return e, true
+		}
+	case model.Weather:
+		if e.TS.After(limit) {
+			e.TS = now
+			return e, true
+		}
+	case model.Arrival:
+		if e.TS.After(limit) {
+			e.TS = now
+			return e, true
+		}
+	case model.Turnstile:
+		if e.TS.After(limit) {
+			e.TS = now
+			return e, true
+		}
+	}
+	return ev, false
 }
 
 // Handle decodes a batch and applies it. Records that do not decode are
@@ -76,12 +122,19 @@ func (s *Store) Handle(batch []model.Record) {
 			rejected = append(rejected, r)
 			continue
 		}
-		events = append(events, decoded{rec.Kind, ev})
+		d := decoded{kind: rec.Kind, ev: ev}
+		if s.opts.MaxAhead > 0 {
+			d.ev, d.future = clampFuture(ev, time.Now(), s.opts.MaxAhead)
+		}
+		events = append(events, d)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, d := range events {
 		s.fleet.Count(d.kind)
+		if d.future {
+			s.fleet.CountFuture(d.kind)
+		}
 		s.fleet.Apply(d.ev)
 	}
 	for _, r := range rejected {

@@ -59,3 +59,30 @@ func TestExpireByWallClockOrDataClock(t *testing.T) {
 		t.Fatalf("expire 0 dropped vehicles: %d left", n)
 	}
 }
+
+// A report stamped far in the future is clamped to the wall clock and
+// counted: it ages like any other, and on the data clock it does not make
+// every other vehicle look stale.
+func TestFarFutureReportIsClamped(t *testing.T) {
+	now := time.Now()
+	for _, dataClock := range []bool{false, true} {
+		s := NewStore(Options{MaxAhead: DefaultMaxAhead, Expire: 10 * time.Minute, DataClock: dataClock})
+		s.Handle([]model.Record{vehicle("ok", now.Add(-time.Minute)), vehicle("liar", now.AddDate(50, 0, 0)),
+			vehicle("near", now.Add(time.Minute))})
+		snap := s.Snapshot(now)
+		if len(snap.Vehicles) != 3 {
+			t.Fatalf("dataClock %v: %d vehicles kept, want 3", dataClock, len(snap.Vehicles))
+		}
+		for _, v := range snap.Vehicles {
+			if v.VehicleID == "liar" && v.TS.After(now.Add(time.Second)) {
+				t.Errorf("far-future time kept: %v", v.TS)
+			}
+			if v.VehicleID == "near" && !v.TS.After(now) {
+				t.Errorf("a minute ahead is within the tolerance, but was clamped")
+			}
+		}
+		if snap.Counters.Future[model.KindVehicles] != 1 {
+			t.Errorf("future count %v, want 1", snap.Counters.Future)
+		}
+	}
+}

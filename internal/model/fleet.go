@@ -13,6 +13,57 @@ type StationState struct {
 	Arrivals    int64
 	Entries     int64
 	LastArrival time.Time
+	// ArrivalsWindow and EntriesWindow count the last Window of event time
+	// only (a rolling window, like a windowed KSQL table), so the board
+	// shows what is busy now rather than what was busy this morning.
+	ArrivalsWindow int64
+	EntriesWindow  int64
+}
+
+// DefaultWindow is the station board's rolling window.
+const DefaultWindow = 15 * time.Minute
+
+// MaxWindow is the longest rolling window the minute buckets can hold.
+const MaxWindow = windowBuckets * time.Minute
+
+const windowBuckets = 60
+
+// minuteBucket counts one minute of a station's events; minute is the Unix
+// minute it holds, so a bucket left from an hour ago is recognised as old.
+type minuteBucket struct {
+	minute         int64
+	arrivals, ents int64
+}
+
+// stationRec is a station's state and its per-minute history.
+type stationRec struct {
+	StationState
+	minutes [windowBuckets]minuteBucket
+}
+
+func (r *stationRec) count(ts time.Time, arrivals, entries int64) {
+	if ts.IsZero() {
+		return
+	}
+	m := ts.Unix() / 60
+	b := &r.minutes[((m%windowBuckets)+windowBuckets)%windowBuckets]
+	if b.minute != m {
+		*b = minuteBucket{minute: m}
+	}
+	b.arrivals += arrivals
+	b.ents += entries
+}
+
+// windowed sums the buckets of the n minutes up to and including now.
+func (r *stationRec) windowed(now int64, n int64) (arrivals, entries int64) {
+	for i := range r.minutes {
+		b := &r.minutes[i]
+		if b.minute > now-n && b.minute <= now {
+			arrivals += b.arrivals
+			entries += b.ents
+		}
+	}
+	return arrivals, entries
 }
 
 // LineStats aggregates the vehicles of one line.
@@ -24,6 +75,12 @@ type LineStats struct {
 	// latest time between two different vehicles arriving there; 0 when no
 	// stop has seen two vehicles yet.
 	HeadwayS float64
+	// HeadwayMaxS is the longest of those headways: the worst gap.
+	HeadwayMaxS float64
+	// Bunched counts the pairs of vehicles whose latest headway somewhere is
+	// under a third of the line's mean headway (the target, where no
+	// schedule is known).
+	Bunched int
 }
 
 // Counters counts records per stream: every record read, and those of them
@@ -31,6 +88,12 @@ type LineStats struct {
 type Counters struct {
 	Consumed [numKinds]int64
 	Rejected [numKinds]int64
+	// Stale counts reports older than what is already shown (out of order),
+	// which are ignored.
+	Stale [numKinds]int64
+	// Future counts reports stamped too far ahead of the clock, whose time
+	// was clamped to the clock.
+	Future [numKinds]int64
 	// ByReason splits Rejected by category, in the order of Categories.
 	ByReason [numKinds][6]int64
 }
@@ -67,32 +130,56 @@ type arrivalMark struct {
 	ts      time.Time
 }
 
+// headwayMark is the latest headway at a stop and the two vehicles it was
+// measured between.
+type headwayMark struct {
+	seconds     float64
+	front, back string
+}
+
 // Fleet is the state folded from every event. It is not safe for concurrent
 // use: one writer applies events and takes snapshots for readers.
 type Fleet struct {
 	vehicles    map[string]VehiclePosition
-	stations    map[string]*StationState
+	stations    map[string]*stationRec
 	weather     map[string]Weather
 	lastArrival map[stopKey]arrivalMark
-	headway     map[stopKey]float64
+	headway     map[stopKey]headwayMark
 	counters    Counters
 	latest      time.Time
+	// stationLatest is the newest station event time: with latest, the
+	// clock the rolling window ends at.
+	stationLatest time.Time
+	window        time.Duration
 }
 
 // NewFleet returns an empty fleet.
 func NewFleet() *Fleet {
 	return &Fleet{
 		vehicles:    make(map[string]VehiclePosition),
-		stations:    make(map[string]*StationState),
+		stations:    make(map[string]*stationRec),
 		weather:     make(map[string]Weather),
 		lastArrival: make(map[stopKey]arrivalMark),
-		headway:     make(map[stopKey]float64),
+		headway:     make(map[stopKey]headwayMark),
+		window:      DefaultWindow,
 	}
+}
+
+// SetWindow sets the station board's rolling window, at most MaxWindow.
+func (f *Fleet) SetWindow(d time.Duration) {
+	f.window = min(max(d, time.Minute), MaxWindow)
 }
 
 // Count records that one record of the stream was read and used.
 func (f *Fleet) Count(kind Kind) {
 	f.AddCounters(kind, 1, false)
+}
+
+// CountFuture records that a report's time was clamped to the clock.
+func (f *Fleet) CountFuture(kind Kind) {
+	if kind >= 0 && kind < numKinds {
+		f.counters.Future[kind]++
+	}
 }
 
 // Reject records that one record of the stream was read and refused, and why.
@@ -121,6 +208,7 @@ func (f *Fleet) Apply(ev Event) {
 	switch e := ev.(type) {
 	case VehiclePosition:
 		if old, ok := f.vehicles[e.VehicleID]; ok && old.TS.After(e.TS) {
+			f.counters.Stale[KindVehicles]++
 			return
 		}
 		f.vehicles[e.VehicleID] = e
@@ -135,27 +223,39 @@ func (f *Fleet) Apply(ev Event) {
 	case Arrival:
 		st := f.station(e.StationID)
 		st.Arrivals++
+		st.count(e.TS, 1, 0)
+		f.stationClock(e.TS)
 		if e.TS.After(st.LastArrival) {
 			st.LastArrival = e.TS
 		}
 		f.measureHeadway(e)
 	case Turnstile:
-		f.station(e.StationID).Entries += e.Entries
+		st := f.station(e.StationID)
+		st.Entries += e.Entries
+		st.count(e.TS, 0, e.Entries)
+		f.stationClock(e.TS)
 	case Weather:
 		if old, ok := f.weather[e.Area]; ok && old.TS.After(e.TS) {
+			f.counters.Stale[KindWeather]++
 			return
 		}
 		f.weather[e.Area] = e
 	}
 }
 
-func (f *Fleet) station(id string) *StationState {
+func (f *Fleet) station(id string) *stationRec {
 	st, ok := f.stations[id]
 	if !ok {
-		st = &StationState{StationInfo: StationInfo{StationID: id}}
+		st = &stationRec{StationState: StationState{StationInfo: StationInfo{StationID: id}}}
 		f.stations[id] = st
 	}
 	return st
+}
+
+func (f *Fleet) stationClock(ts time.Time) {
+	if ts.After(f.stationLatest) {
+		f.stationLatest = ts
+	}
 }
 
 func (f *Fleet) measureHeadway(a Arrival) {
@@ -172,9 +272,37 @@ func (f *Fleet) measureHeadway(a Arrival) {
 		return // a late duplicate or replay: the newer mark stands
 	}
 	if ok && prev.vehicle != a.VehicleID {
-		f.headway[key] = a.TS.Sub(prev.ts).Seconds()
+		f.headway[key] = headwayMark{seconds: a.TS.Sub(prev.ts).Seconds(), front: prev.vehicle, back: a.VehicleID}
 	}
 	f.lastArrival[key] = arrivalMark{vehicle: a.VehicleID, ts: a.TS}
+}
+
+// lineAcc accumulates a line's figures for a snapshot.
+type lineAcc struct {
+	n, speedN       int
+	speedSum, hwSum float64
+	hwN             int
+	hwMax           float64
+}
+
+// bunchedPairs counts, per line, the pairs of vehicles whose latest headway
+// at some stop is under a third of the line's mean headway; a pair bunched
+// at many stops counts once.
+func (f *Fleet) bunchedPairs(lines map[string]*lineAcc) map[string]int {
+	out := map[string]int{}
+	seen := map[[3]string]bool{}
+	for k, hw := range f.headway {
+		a := lines[k.line]
+		if a == nil || a.hwN == 0 || hw.seconds >= a.hwSum/float64(a.hwN)/3 {
+			continue
+		}
+		pair := [3]string{k.line, min(hw.front, hw.back), max(hw.front, hw.back)}
+		if !seen[pair] {
+			seen[pair] = true
+			out[k.line]++
+		}
+	}
+	return out
 }
 
 // Latest returns the newest vehicle report time applied.
@@ -199,16 +327,11 @@ func (f *Fleet) Snapshot() Snapshot {
 		Counters: f.counters,
 		Latest:   f.latest,
 	}
-	type acc struct {
-		n, speedN       int
-		speedSum, hwSum float64
-		hwN             int
-	}
-	lines := map[string]*acc{}
-	get := func(line string) *acc {
+	lines := map[string]*lineAcc{}
+	get := func(line string) *lineAcc {
 		a, ok := lines[line]
 		if !ok {
-			a = &acc{}
+			a = &lineAcc{}
 			lines[line] = a
 		}
 		return a
@@ -228,10 +351,20 @@ func (f *Fleet) Snapshot() Snapshot {
 	for k, hw := range f.headway {
 		a := get(k.line)
 		a.hwN++
-		a.hwSum += hw
+		a.hwSum += hw.seconds
+		a.hwMax = max(a.hwMax, hw.seconds)
 	}
+	bunched := f.bunchedPairs(lines)
+	clock := f.latest
+	if f.stationLatest.After(clock) {
+		clock = f.stationLatest
+	}
+	now := clock.Unix() / 60
+	n := int64(f.window / time.Minute)
 	for _, st := range f.stations {
-		s.Stations = append(s.Stations, *st)
+		ss := st.StationState
+		ss.ArrivalsWindow, ss.EntriesWindow = st.windowed(now, n)
+		s.Stations = append(s.Stations, ss)
 	}
 	for _, w := range f.weather {
 		s.Weather = append(s.Weather, w)
@@ -243,7 +376,9 @@ func (f *Fleet) Snapshot() Snapshot {
 		}
 		if a.hwN > 0 {
 			ls.HeadwayS = a.hwSum / float64(a.hwN)
+			ls.HeadwayMaxS = a.hwMax
 		}
+		ls.Bunched = bunched[line]
 		s.Lines = append(s.Lines, ls)
 	}
 	slices.SortFunc(s.Vehicles, func(a, b VehiclePosition) int { return strings.Compare(a.VehicleID, b.VehicleID) })

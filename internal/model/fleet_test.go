@@ -155,3 +155,64 @@ func TestSnapshotIsACopy(t *testing.T) {
 		t.Fatal("snapshot changed after a later Apply")
 	}
 }
+
+func TestOutOfOrderReportsAreCounted(t *testing.T) {
+	f := NewFleet()
+	f.Apply(pos("v1", "blue", 41.90, 10))
+	f.Apply(pos("v1", "blue", 41.80, 5))
+	f.Apply(Weather{Area: "a", TS: at(10)})
+	f.Apply(Weather{Area: "a", TS: at(9)})
+	c := f.Snapshot().Counters
+	if c.Stale[KindVehicles] != 1 || c.Stale[KindWeather] != 1 {
+		t.Fatalf("stale counts %v, want one vehicle and one weather report", c.Stale)
+	}
+}
+
+// The board's window counts only the last minutes of event time; the totals
+// keep everything.
+func TestStationRollingWindow(t *testing.T) {
+	f := NewFleet()
+	f.SetWindow(15 * time.Minute)
+	f.Apply(Turnstile{StationID: "s", Entries: 100, TS: at(0)})
+	f.Apply(Arrival{StationID: "s", VehicleID: "v1", TS: at(60)})
+	f.Apply(Turnstile{StationID: "s", Entries: 7, TS: at(20 * 60)})
+	f.Apply(Arrival{StationID: "s", VehicleID: "v2", TS: at(25 * 60)})
+	f.Apply(Arrival{StationID: "s", VehicleID: "v3", TS: at(26 * 60)})
+	st := f.Snapshot().Stations[0]
+	if st.Entries != 107 || st.Arrivals != 3 {
+		t.Fatalf("totals %d entries %d arrivals", st.Entries, st.Arrivals)
+	}
+	if st.EntriesWindow != 7 || st.ArrivalsWindow != 2 {
+		t.Fatalf("window: %d entries %d arrivals, want 7 and 2", st.EntriesWindow, st.ArrivalsWindow)
+	}
+	// An hour later the buckets of the first minutes are reused, not added.
+	f.Apply(Turnstile{StationID: "s", Entries: 1, TS: at(60 * 60)})
+	st = f.Snapshot().Stations[0]
+	if st.EntriesWindow != 1 || st.ArrivalsWindow != 0 {
+		t.Fatalf("an hour later: %d entries %d arrivals, want 1 and 0", st.EntriesWindow, st.ArrivalsWindow)
+	}
+}
+
+// Two trains a minute apart on a line whose trains are 10 minutes apart
+// elsewhere are one bunched pair, however many stops see them together.
+func TestHeadwayWorstAndBunching(t *testing.T) {
+	f := NewFleet()
+	arrive := func(station, vehicle string, sec int) {
+		f.Apply(Arrival{StationID: station, VehicleID: vehicle, Line: "red", Direction: "n", TS: at(sec)})
+	}
+	for i, st := range []string{"a", "b", "c", "d", "e", "f"} {
+		base := i * 120
+		arrive(st, "r1", base)
+		arrive(st, "r2", base+600)
+		if i < 2 {
+			arrive(st, "r3", base+660) // r3 runs a minute behind r2 at two stops
+		}
+	}
+	ls := f.Snapshot().Lines[0]
+	if ls.Bunched != 1 {
+		t.Fatalf("bunched %d, want 1 (r2 and r3)", ls.Bunched)
+	}
+	if ls.HeadwayMaxS != 600 {
+		t.Fatalf("worst headway %v, want 600", ls.HeadwayMaxS)
+	}
+}

@@ -33,6 +33,7 @@ type Config struct {
 	MaxSessions    int
 	IdleTimeout    time.Duration // a viewer who presses no key for this long is logged out; 0 never
 	Stale          time.Duration
+	Window         time.Duration // the station board's rolling window
 	Network        *network.Network
 	Source         ui.Source // the shared fleet state every viewer reads
 	Log            *slog.Logger
@@ -200,8 +201,8 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		return nil
 	}
 	profile := bubbletea.MakeRenderer(sess).ColorProfile()
-	m := ui.New(s.cfg.Source, s.cfg.Network, profile, s.cfg.Stale).WithIdleTimeout(s.cfg.IdleTimeout)
-	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithAltScreen())...)
+	m := ui.New(s.cfg.Source, s.cfg.Network, profile, s.cfg.Stale).WithIdleTimeout(s.cfg.IdleTimeout).WithWindow(s.cfg.Window)
+	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithAltScreen(), tea.WithMouseCellMotion())...)
 	s.mu.Lock()
 	s.programs[p] = struct{}{}
 	s.mu.Unlock()

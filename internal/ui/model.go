@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
@@ -31,6 +32,9 @@ const DefaultFPS = 15
 type keyMap struct {
 	ZoomIn, ZoomOut, Fit  key.Binding
 	Left, Right, Up, Down key.Binding
+	Tab, BackTab, Enter   key.Binding
+	Back, Search, Follow  key.Binding
+	Sort                  key.Binding
 	Rejects, Help, Quit   key.Binding
 }
 
@@ -43,6 +47,13 @@ func defaultKeys() keyMap {
 		Right:   key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→ l", "pan right")),
 		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑ k", "pan up")),
 		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓ j", "pan down")),
+		Tab:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane: vehicles, stations")),
+		BackTab: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("S-tab", "previous pane")),
+		Enter:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details of the selection")),
+		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to the overview")),
+		Search:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "find a vehicle, line, station")),
+		Follow:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow the selected vehicle")),
+		Sort:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort vehicles: id/delay/speed/age")),
 		Rejects: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "last rejected messages")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "toggle this help")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -57,10 +68,12 @@ const (
 
 func (k keyMap) helpLines() []view.HelpLine {
 	var out []view.HelpLine
-	for _, b := range []key.Binding{k.ZoomIn, k.ZoomOut, k.Fit, k.Left, k.Right, k.Up, k.Down, k.Rejects, k.Help, k.Quit} {
+	for _, b := range []key.Binding{k.ZoomIn, k.ZoomOut, k.Fit, k.Left, k.Right, k.Up, k.Down, k.Tab, k.Enter, k.Back,
+		k.Search, k.Follow, k.Sort, k.Rejects, k.Help, k.Quit} {
 		h := b.Help()
 		out = append(out, view.HelpLine{Key: h.Key, Desc: h.Desc})
 	}
+	out = append(out, view.HelpLine{Key: "mouse", Desc: "wheel zooms, click picks a vehicle"})
 	return out
 }
 
@@ -79,10 +92,22 @@ type Model struct {
 	w, h    int
 	help    bool
 	rejects bool
-	snap    model.Snapshot
-	stat    view.Status
-	now     time.Time
-	rate    rateMeter
+	window  time.Duration
+
+	pane      view.Pane
+	sort      view.SortKey
+	selected  string // vehicle id
+	station   string // station board cursor
+	following bool
+	history   []model.VehiclePosition // the selected vehicle's reports, oldest first
+	search    textinput.Model
+	searching bool
+	message   string
+	msgUntil  time.Time
+	snap      model.Snapshot
+	stat      view.Status
+	now       time.Time
+	rate      rateMeter
 	// Per-stream rate history, one point per frame (15 a second).
 	hist       [3][]float64
 	prevCounts [3]int64
@@ -97,12 +122,130 @@ func (m Model) WithIdleTimeout(d time.Duration) Model {
 	return m
 }
 
+// WithWindow returns the model with the station board's rolling window, for
+// the board's heading.
+func (m Model) WithWindow(d time.Duration) Model {
+	m.window = d
+	return m
+}
+
 // New returns the live screen for a terminal of the given colour profile;
 // vehicles silent for stale are drawn dimmed.
 func New(src Source, net *network.Network, profile termenv.Profile, stale time.Duration) Model {
 	keys := defaultKeys()
+	in := textinput.New()
+	in.Prompt = "/"
+	in.CharLimit = 64
 	return Model{src: src, keys: keys, frame: time.Second / DefaultFPS, stale: stale,
-		screen: view.NewScreen(net, profile, keys.helpLines()), w: 80, h: 24}
+		screen: view.NewScreen(net, profile, keys.helpLines()), w: 80, h: 24, search: in}
+}
+
+// historyKeep is how many reports of the selected vehicle are kept.
+const historyKeep = 60
+
+// messageFor is how long a notice stays in the status bar.
+const messageFor = 3 * time.Second
+
+func (m *Model) say(msg string) {
+	m.message, m.msgUntil = msg, m.now.Add(messageFor)
+}
+
+// selectVehicle picks a vehicle; its history starts over.
+func (m *Model) selectVehicle(id string) {
+	if id != m.selected {
+		m.history = nil
+	}
+	m.selected = id
+	if id == "" {
+		m.following = false
+	}
+}
+
+// vehicle returns the selected vehicle in the current snapshot.
+func (m *Model) vehicle() (model.VehiclePosition, bool) {
+	for _, v := range m.snap.Vehicles {
+		if v.VehicleID == m.selected {
+			return v, true
+		}
+	}
+	return model.VehiclePosition{}, false
+}
+
+// move moves the cursor of the vehicles or stations pane by delta rows.
+func (m *Model) move(delta int) {
+	switch m.pane {
+	case view.PaneVehicles:
+		order := view.VehicleOrder(m.snap.Vehicles, m.sort)
+		if len(order) == 0 {
+			return
+		}
+		i := -1
+		for j, v := range order {
+			if v.VehicleID == m.selected {
+				i = j
+			}
+		}
+		if i < 0 {
+			i = 0
+		} else {
+			i = max(0, min(len(order)-1, i+delta))
+		}
+		m.selectVehicle(order[i].VehicleID)
+	case view.PaneStations:
+		order := view.StationOrder(m.snap.Stations)
+		if len(order) == 0 {
+			return
+		}
+		i := -1
+		for j, st := range order {
+			if st.StationID == m.station {
+				i = j
+			}
+		}
+		if i < 0 {
+			i = 0
+		} else {
+			i = max(0, min(len(order)-1, i+delta))
+		}
+		m.station = order[i].StationID
+	}
+}
+
+// find runs a search typed after /.
+func (m *Model) find(q string) {
+	match, ok := m.screen.Find(m.snap, q)
+	if !ok {
+		m.say(fmt.Sprintf("nothing matches %q", q))
+		return
+	}
+	switch match.Kind {
+	case "vehicle":
+		m.selectVehicle(match.ID)
+		m.screen.Map().CenterOn(match.Bound.Min[0], match.Bound.Min[1])
+		m.pane = view.PaneDetails
+	case "line":
+		m.screen.Map().Show(match.Bound)
+		m.pane = view.PaneVehicles
+		for _, v := range view.VehicleOrder(m.snap.Vehicles, m.sort) {
+			if v.Line == match.ID {
+				m.selectVehicle(v.VehicleID)
+				break
+			}
+		}
+	case "station":
+		m.station = match.ID
+		m.pane = view.PaneStations
+		m.screen.Map().Show(match.Bound)
+	}
+	m.following = false
+	m.say(fmt.Sprintf("%s %s", match.Kind, match.Name))
+}
+
+// showStation centres the map on the board's selected station.
+func (m *Model) showStation() {
+	if match, ok := m.screen.Find(m.snap, m.station); ok && match.Kind == "station" {
+		m.screen.Map().Show(match.Bound)
+	}
 }
 
 func (m Model) nextFrame() tea.Cmd {
@@ -117,8 +260,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
+	case tea.MouseMsg:
+		m.lastKey = m.now
+		return m.mouse(msg), nil
 	case tea.KeyMsg:
 		m.lastKey = m.now
+		if m.searching {
+			return m.searchKey(msg)
+		}
 		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
 			// Keys typed faster than a frame arrive together ("+++"):
 			// each one counts.
@@ -144,14 +293,74 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.screen.Map().ZoomBy(1 / zoomStep)
 		case key.Matches(msg, m.keys.Fit):
 			m.screen.Map().Fit()
+			m.following = false
 		case key.Matches(msg, m.keys.Left):
 			m.screen.Map().Pan(-panStep, 0)
+			m.following = false
 		case key.Matches(msg, m.keys.Right):
 			m.screen.Map().Pan(panStep, 0)
+			m.following = false
+		case key.Matches(msg, m.keys.Up) && (m.pane == view.PaneVehicles || m.pane == view.PaneStations):
+			m.move(-1)
+		case key.Matches(msg, m.keys.Down) && (m.pane == view.PaneVehicles || m.pane == view.PaneStations):
+			m.move(1)
 		case key.Matches(msg, m.keys.Up):
 			m.screen.Map().Pan(0, -panStep)
+			m.following = false
 		case key.Matches(msg, m.keys.Down):
 			m.screen.Map().Pan(0, panStep)
+			m.following = false
+		case key.Matches(msg, m.keys.Tab):
+			m.pane = [...]view.Pane{view.PaneVehicles, view.PaneStations, view.PaneOverview, view.PaneVehicles}[m.pane]
+			m.help, m.rejects = false, false
+			m.move(0)
+		case key.Matches(msg, m.keys.BackTab):
+			m.pane = [...]view.Pane{view.PaneStations, view.PaneOverview, view.PaneVehicles, view.PaneVehicles}[m.pane]
+			m.help, m.rejects = false, false
+			m.move(0)
+		case key.Matches(msg, m.keys.Enter):
+			switch {
+			case m.pane == view.PaneStations:
+				m.showStation()
+			case m.selected != "":
+				m.pane = view.PaneDetails
+				m.help, m.rejects = false, false
+			default:
+				m.say("nothing selected: tab to the vehicles, / to search, or click a vehicle")
+			}
+		case key.Matches(msg, m.keys.Back):
+			switch {
+			case m.help || m.rejects:
+				m.help, m.rejects = false, false
+			case m.pane == view.PaneDetails:
+				m.pane = view.PaneVehicles
+			default:
+				m.pane = view.PaneOverview
+			}
+		case key.Matches(msg, m.keys.Search):
+			m.searching = true
+			m.search.SetValue("")
+			return m, m.search.Focus()
+		case key.Matches(msg, m.keys.Follow):
+			switch {
+			case m.following:
+				m.following = false
+				m.say("stopped following")
+			case m.selected == "":
+				m.say("nothing to follow: select a vehicle first (tab, / or a click)")
+			default:
+				m.following = true
+				if v, ok := m.vehicle(); ok {
+					m.screen.Map().CenterOn(v.Lon, v.Lat)
+				}
+				m.say("following " + m.selected + " (f stops)")
+			}
+		case key.Matches(msg, m.keys.Sort):
+			m.sort = m.sort.Next()
+			if m.pane != view.PaneVehicles {
+				m.pane = view.PaneVehicles
+				m.move(0)
+			}
 		}
 	case frameMsg:
 		m.now = time.Time(msg)
@@ -163,6 +372,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.snap = m.src.Snapshot(m.now)
 		m.stat = m.src.Status()
+		m.track()
+		if !m.msgUntil.IsZero() && m.now.After(m.msgUntil) {
+			m.message, m.msgUntil = "", time.Time{}
+		}
 		consumed, _ := m.snap.Counters.Total()
 		m.rate = m.rate.observe(m.now, consumed)
 		m.recordRates()
@@ -180,11 +393,84 @@ func (m Model) View() (out string) {
 			out = fmt.Sprintf("fleetwatch: drawing the screen failed: %v; q quits", r)
 		}
 	}()
-	f := view.Frame{Snap: m.snap, Status: m.stat, Help: m.help, Now: m.now, Stale: m.stale}
+	clock := m.now
+	if !m.snap.AsOf.IsZero() {
+		clock = m.snap.AsOf // the data's clock where the store uses it (the demo)
+	}
+	f := view.Frame{Snap: m.snap, Status: m.stat, Help: m.help, Now: clock, Stale: m.stale,
+		Pane: m.pane, Selected: m.selected, SelectedStation: m.station, Sort: m.sort, History: m.history,
+		Window: m.window, Message: m.message}
+	if m.searching {
+		f.Prompt = m.search.Prompt + m.search.Value()
+	}
 	if m.rejects {
 		f.Rejects = append([]view.Reject{}, m.src.Rejects()...)
 	}
 	return m.screen.Render(f, m.w, m.h)
+}
+
+// track follows the selected vehicle: its new reports go to its history,
+// and the map moves with it when following.
+func (m *Model) track() {
+	if m.selected == "" {
+		return
+	}
+	v, ok := m.vehicle()
+	if !ok {
+		return
+	}
+	if n := len(m.history); n == 0 || !m.history[n-1].TS.Equal(v.TS) {
+		m.history = append(m.history, v)
+		if len(m.history) > historyKeep {
+			m.history = m.history[len(m.history)-historyKeep:]
+		}
+	}
+	if m.following {
+		m.screen.Map().CenterOn(v.Lon, v.Lat)
+	}
+}
+
+// searchKey handles a key while the search line is open.
+func (m Model) searchKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	switch msg.Type {
+	case tea.KeyCtrlC:
+		return m, tea.Quit
+	case tea.KeyEsc:
+		m.searching = false
+		m.search.Blur()
+		return m, nil
+	case tea.KeyEnter:
+		m.searching = false
+		m.search.Blur()
+		if q := m.search.Value(); q != "" {
+			m.find(q)
+		}
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.search, cmd = m.search.Update(msg)
+	return m, cmd
+}
+
+// mouse zooms with the wheel and picks the vehicle under a click on the map.
+func (m Model) mouse(msg tea.MouseMsg) Model {
+	switch {
+	case msg.Button == tea.MouseButtonWheelUp:
+		m.screen.Map().ZoomBy(zoomStep)
+	case msg.Button == tea.MouseButtonWheelDown:
+		m.screen.Map().ZoomBy(1 / zoomStep)
+	case msg.Button == tea.MouseButtonLeft && msg.Action == tea.MouseActionPress:
+		col, row := msg.X, msg.Y-1 // the header is row 0
+		if row < 0 || col >= m.screen.MapWidth(m.w, m.pane) {
+			return m
+		}
+		if id, ok := m.screen.Map().VehicleAt(col, row, m.snap.Vehicles); ok {
+			m.selectVehicle(id)
+			m.pane = view.PaneDetails
+			m.help, m.rejects = false, false
+		}
+	}
+	return m
 }
 
 // historyLen is how many frames of per-stream rates are kept: enough for the

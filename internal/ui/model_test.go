@@ -131,3 +131,133 @@ func isQuit(cmd tea.Cmd) bool {
 	_, ok := cmd().(tea.QuitMsg)
 	return ok
 }
+
+func key1(s string) tea.KeyMsg {
+	switch s {
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyMsg{Type: tea.KeyShiftTab}
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+// The panes: tab moves overview → vehicles → stations → overview, the
+// cursor keys move the selection in a table, enter opens a vehicle's
+// details, s sorts, / finds, f follows, esc goes back; the mouse wheel
+// zooms and a click picks a vehicle.
+func TestPanesSearchFollowAndMouse(t *testing.T) {
+	src := &fakeSource{fleet: model.NewFleet()}
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	for _, v := range []model.VehiclePosition{
+		{VehicleID: "red-01", Line: "red", Lat: 42.0, Lon: -87.66, DelayS: 30, Has: model.HasDelay, TS: now},
+		{VehicleID: "red-02", Line: "red", Lat: 41.95, Lon: -87.65, DelayS: 400, Has: model.HasDelay, TS: now},
+		{VehicleID: "blue-01", Line: "blue", Lat: 41.88, Lon: -87.63, TS: now},
+	} {
+		src.fleet.Apply(v)
+	}
+	src.fleet.Apply(model.Turnstile{StationID: "clark-lake", Entries: 40, TS: now})
+	var m tea.Model = New(src, network.Default(), termenv.Ascii, time.Minute)
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	m, _ = m.Update(frameMsg(now))
+	press := func(keys ...string) string {
+		t.Helper()
+		for _, k := range keys {
+			m, _ = m.Update(key1(k))
+		}
+		m, _ = m.Update(frameMsg(now))
+		return m.View()
+	}
+	sel := func() string { return m.(Model).selected }
+
+	if v := press("tab"); !strings.Contains(v, "VEHICLES 3") || sel() != "blue-01" {
+		t.Fatalf("tab: selected %q\n%s", sel(), v)
+	}
+	press("down")
+	if sel() != "red-01" {
+		t.Fatalf("down: selected %q, want red-01 (by line, then id)", sel())
+	}
+	if v := press("s"); !strings.Contains(v, "sort: delay") {
+		t.Fatalf("s did not sort by delay:\n%s", v)
+	}
+	press("up")
+	if sel() != "red-02" { // by delay, red-02 (+6m40s) comes before red-01 (+30s)
+		t.Fatalf("after sorting by delay, up selected %q", sel())
+	}
+	if v := press("enter"); !strings.Contains(v, "VEHICLE red-02") || !strings.Contains(v, "LAST REPORTS") {
+		t.Fatalf("enter did not open the details:\n%s", v)
+	}
+	if v := press("esc"); !strings.Contains(v, "VEHICLES 3") {
+		t.Fatalf("esc from details did not go back to the vehicles:\n%s", v)
+	}
+	if v := press("tab"); !strings.Contains(v, "STATIONS") || !strings.Contains(v, "Clark/Lake") {
+		t.Fatalf("second tab did not show the station board:\n%s", v)
+	}
+	if v := press("tab"); !strings.Contains(v, "WEATHER") {
+		t.Fatalf("third tab did not come back to the overview:\n%s", v)
+	}
+
+	// Search: a vehicle by part of its id opens its details.
+	press("/")
+	if v := press("r", "e", "d", "-", "0", "2"); !strings.Contains(v, "/red-02") {
+		t.Fatalf("the search line does not show what is typed:\n%s", v)
+	}
+	if v := press("enter"); sel() != "red-02" || !strings.Contains(v, "VEHICLE red-02") || !strings.Contains(v, "late") {
+		t.Fatalf("search for red-02: selected %q\n%s", sel(), v)
+	}
+	press("/", "n", "o", "p", "e", "enter")
+	if v := m.View(); !strings.Contains(v, `nothing matches "nope"`) {
+		t.Fatalf("a search with no match says nothing:\n%s", v)
+	}
+
+	// Follow keeps the selected vehicle in the middle of the map as it moves.
+	press("f")
+	if !m.(Model).following {
+		t.Fatal("f did not start following")
+	}
+	src.fleet.Apply(model.VehiclePosition{VehicleID: "red-02", Line: "red", Lat: 41.80, Lon: -87.70, TS: now.Add(time.Second)})
+	v := press()
+	rows := strings.Split(v, "\n")
+	mid := rows[1+(30-2)/2]
+	if !strings.Contains(string([]rune(mid)[:m.(Model).screen.MapWidth(120, view.PaneDetails)]), "◉") {
+		t.Errorf("the followed vehicle is not on the middle row of the map:\n%s", v)
+	}
+	press("h")
+	if m.(Model).following {
+		t.Fatal("panning did not stop following")
+	}
+
+	// Mouse: a click on a vehicle's cell selects it; the wheel zooms.
+	press("0", "esc", "esc")
+	mp := m.(Model).screen.Map()
+	var hitCol, hitRow int
+	found := false
+	for row := 0; row < 28 && !found; row++ {
+		for col := 0; col < mp.Cols(); col++ {
+			if id, ok := mp.VehicleAt(col, row, src.fleet.Snapshot().Vehicles); ok && id == "blue-01" {
+				hitCol, hitRow, found = col, row, true
+				break
+			}
+		}
+	}
+	if !found {
+		t.Fatal("blue-01 is nowhere on the map")
+	}
+	m, _ = m.Update(tea.MouseMsg{X: hitCol, Y: hitRow + 1, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if sel() != "blue-01" || m.(Model).pane != view.PaneDetails {
+		t.Fatalf("click selected %q in pane %v", sel(), m.(Model).pane)
+	}
+	before := m.View()
+	m, _ = m.Update(tea.MouseMsg{Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	if m.View() == before {
+		t.Error("the mouse wheel did not zoom")
+	}
+}

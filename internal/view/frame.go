@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -50,6 +49,20 @@ type Frame struct {
 	Now     time.Time // shown in the header; zero hides the clock
 	// Stale is the silence after which a vehicle is drawn dimmed (default 1 min).
 	Stale time.Duration
+	// Pane is what the side panel shows; Selected is the picked vehicle
+	// (drawn ◉ on the map) and SelectedStation the board's cursor.
+	Pane            Pane
+	Selected        string
+	SelectedStation string
+	Sort            SortKey
+	// History holds the selected vehicle's recent reports, oldest first.
+	History []model.VehiclePosition
+	// Window is the station board's rolling window, for its heading.
+	Window time.Duration
+	// Prompt, when set, is the search line being typed, shown in place of
+	// the status bar; Message is a short notice shown there instead.
+	Prompt  string
+	Message string
 }
 
 // HelpLine is a key and what it does, for the help pane.
@@ -120,12 +133,25 @@ func NewScreen(net *network.Network, profile termenv.Profile, keys []HelpLine) *
 func (s *Screen) Map() *Map { return s.m }
 
 // sideWidth is the width of the right-hand panel for a terminal width, 0
-// when the terminal is too narrow to give the map room beside it.
-func sideWidth(w int) int {
+// when the terminal is too narrow to give the map room beside it. The
+// tables get more room than the overview.
+func sideWidth(w int, p Pane) int {
 	if w < 60 {
 		return 0
 	}
+	if p == PaneVehicles || p == PaneStations || p == PaneDetails {
+		return min(max(w/2, 30), 72)
+	}
 	return min(max(w*36/100, 30), 48)
+}
+
+// MapWidth is how many columns the map takes on a w-column terminal with
+// the given pane beside it, to tell a click on the map from one on the panel.
+func (s *Screen) MapWidth(w int, p Pane) int {
+	if side := sideWidth(w, p); side > 0 {
+		return w - side - 1
+	}
+	return w
 }
 
 // Render draws the frame at exactly w×h cells: h lines, none wider than w.
@@ -136,7 +162,7 @@ func (s *Screen) Render(f Frame, w, h int) string {
 	lines := make([]string, 0, h)
 	lines = append(lines, s.header(f, w))
 	bodyH := max(h-2, 0)
-	side := sideWidth(w)
+	side := sideWidth(w, f.Pane)
 	mapW := w
 	if side > 0 {
 		mapW = w - side - 1
@@ -145,7 +171,7 @@ func (s *Screen) Render(f Frame, w, h int) string {
 	if stale <= 0 {
 		stale = time.Minute
 	}
-	mapRows := s.m.Render(f.Snap.Vehicles, f.Snap.AsOf, stale, mapW, bodyH)
+	mapRows := s.m.Render(f.Snap.Vehicles, f.Snap.AsOf, stale, f.Selected, mapW, bodyH)
 	var panel []string
 	if side > 0 {
 		switch {
@@ -153,6 +179,12 @@ func (s *Screen) Render(f Frame, w, h int) string {
 			panel = s.helpPanel(side)
 		case f.Rejects != nil:
 			panel = s.rejectsPanel(f.Rejects, side, bodyH)
+		case f.Pane == PaneVehicles:
+			panel = s.vehiclesPanel(f, side, bodyH)
+		case f.Pane == PaneStations:
+			panel = s.stationsPanel(f, side, bodyH)
+		case f.Pane == PaneDetails:
+			panel = s.detailsPanel(f, side, bodyH)
 		default:
 			panel = s.sidePanel(f.Snap, f.Status, side, bodyH)
 		}
@@ -169,7 +201,14 @@ func (s *Screen) Render(f Frame, w, h int) string {
 		lines = append(lines, row)
 	}
 	if h >= 2 {
-		lines = append(lines, s.statusBar(f.Status, f.Snap, w))
+		switch {
+		case f.Prompt != "":
+			lines = append(lines, fit(" "+s.bold.Render(safe(f.Prompt))+"█"+s.dim.Render("  enter find · esc cancel"), w))
+		case f.Message != "":
+			lines = append(lines, fit(" "+s.warn.Render(safe(f.Message)), w))
+		default:
+			lines = append(lines, s.statusBar(f.Status, f.Snap, w))
+		}
 	}
 	return strings.Join(lines[:h], "\n")
 }
@@ -239,16 +278,13 @@ func (s *Screen) sidePanel(snap model.Snapshot, st Status, w, h int) []string {
 	}
 	if rest := h - len(out) - 2; rest > 0 && len(snap.Stations) > 0 {
 		out = append(out, "")
-		out = append(out, s.bold.Render("STATION            ARRIV ENTRIES"))
-		st := slices.Clone(snap.Stations)
-		slices.SortStableFunc(st, func(a, b model.StationState) int {
-			return cmp.Or(cmp.Compare(b.Entries, a.Entries), cmp.Compare(b.Arrivals, a.Arrivals))
-		})
+		out = append(out, s.bold.Render("STATION (window)   ARRIV ENTRIES"))
+		st := StationOrder(snap.Stations)
 		for _, x := range st[:min(rest, len(st))] {
 			// A screen started at the latest offset never sees the reference
 			// records written before it: the network file names the station.
 			name := safe(cmp.Or(x.Name, s.stationNames[x.StationID], x.StationID))
-			out = append(out, fmt.Sprintf("%s %s %5d %7d", fit(name, 15), fit(s.lineTags(x), 2), x.Arrivals, x.Entries))
+			out = append(out, fmt.Sprintf("%s %s %5d %7d", fit(name, 15), fit(s.lineTags(x), 2), x.ArrivalsWindow, x.EntriesWindow))
 		}
 	}
 	for i := range out {

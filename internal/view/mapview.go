@@ -9,6 +9,7 @@ import (
 
 	"github.com/muesli/termenv"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/project"
 
 	"github.com/fleetwatch/fleetwatch/internal/geo"
 	"github.com/fleetwatch/fleetwatch/internal/model"
@@ -40,6 +41,7 @@ type Map struct {
 	zoom       float64   // 1 shows the whole network
 	pan        orb.Point // Mercator metres from the whole network's centre
 	vp         geo.Viewport
+	fitCenter  orb.Point // Mercator centre of the whole network
 	static     *geo.Canvas
 	frame      *geo.Canvas
 	buf        []byte
@@ -70,10 +72,49 @@ func (m *Map) Fit() {
 	m.static = nil
 }
 
+// CenterOn moves the view so that the lon/lat point is in its middle,
+// keeping the zoom.
+func (m *Map) CenterOn(lon, lat float64) {
+	c := project.WGS84.ToMercator(orb.Point{lon, lat})
+	m.pan = orb.Point{c[0] - m.fitCenter[0], c[1] - m.fitCenter[1]}
+	m.static = nil
+}
+
+// Show zooms and pans so that the lon/lat bound fills the view (a point is
+// shown at a street-level zoom).
+func (m *Map) Show(b orb.Bound) {
+	whole := project.WGS84.ToMercator(m.net.Bound.Max)
+	wholeLo := project.WGS84.ToMercator(m.net.Bound.Min)
+	hi, lo := project.WGS84.ToMercator(b.Max), project.WGS84.ToMercator(b.Min)
+	z := math.Min((whole[0]-wholeLo[0])/math.Max(hi[0]-lo[0], 1), (whole[1]-wholeLo[1])/math.Max(hi[1]-lo[1], 1))
+	m.zoom = math.Max(minZoom, math.Min(maxZoom, math.Min(z*0.9, 16)))
+	m.CenterOn((b.Min[0]+b.Max[0])/2, (b.Min[1]+b.Max[1])/2)
+}
+
+// Cols is the width of the last frame drawn, in cells.
+func (m *Map) Cols() int { return m.cols }
+
+// VehicleAt returns the vehicle drawn nearest to a cell of the last frame,
+// within two cells, for a mouse click.
+func (m *Map) VehicleAt(col, row int, vehicles []model.VehiclePosition) (string, bool) {
+	best, bestD := "", 5.0 // squared cells: two columns or one row and a bit
+	for i := range vehicles {
+		v := &vehicles[i]
+		x, y := m.vp.Project(orb.Point{v.Lon, v.Lat})
+		dx, dy := x/2-float64(col)-0.5, (y/4-float64(row)-0.5)*2 // a cell is twice as tall as wide
+		if d := dx*dx + dy*dy; d < bestD {
+			best, bestD = v.VehicleID, d
+		}
+	}
+	return best, best != ""
+}
+
 // NewMap prepares a map of the network for a terminal of the given colour
 // profile; termenv.Ascii gives plain text.
 func NewMap(net *network.Network, profile termenv.Profile) *Map {
 	m := &Map{net: net, lineColor: map[string]geo.Color{}, zoom: 1}
+	lo, hi := project.WGS84.ToMercator(net.Bound.Min), project.WGS84.ToMercator(net.Bound.Max)
+	m.fitCenter = orb.Point{(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2}
 	hexes := []string{"", "#9e9e9e", "#d0d0d0", "#ffffff", "#6c6c6c"}
 	for i, l := range net.Lines {
 		m.lineColor[l.ID] = firstLineColor + geo.Color(i)
@@ -204,6 +245,8 @@ const (
 	markLate    = '▲'
 	markStale   = '○'
 	markOff     = '×'
+	// markSelected is the vehicle the operator picked, drawn over all others.
+	markSelected = '◉'
 )
 
 // LateAfter is the delay from which a vehicle is drawn as late (Skate's band).
@@ -231,14 +274,16 @@ func (m *Map) mark(v *model.VehiclePosition, asOf time.Time, stale time.Duration
 
 // Render draws the vehicles over the network and returns one string per row,
 // each exactly cols cells wide. Vehicles not heard from for stale before
-// asOf are drawn dimmed, beneath the live ones.
-func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale time.Duration, cols, rows int) []string {
+// asOf are drawn dimmed, beneath the live ones; the selected vehicle (by id,
+// "" for none) is drawn last, with its own mark.
+func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale time.Duration, selected string, cols, rows int) []string {
 	out := make([]string, 0, rows)
 	if cols <= 0 || rows <= 0 {
 		return out
 	}
 	m.resize(cols, rows)
 	m.frame.CopyFrom(m.static)
+	var sel *model.VehiclePosition
 	for _, quietPass := range []bool{true, false} {
 		for i := range vehicles {
 			v := &vehicles[i]
@@ -247,9 +292,17 @@ func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale tim
 				continue
 			}
 			if mark, col, quiet := m.mark(v, asOf, stale); quiet == quietPass {
+				if v.VehicleID == selected && selected != "" {
+					sel = v
+					continue
+				}
 				m.frame.SetGlyph(int(x)/2, int(y)/4, mark, col)
 			}
 		}
+	}
+	if sel != nil {
+		x, y := m.vp.Project(orb.Point{sel.Lon, sel.Lat})
+		m.frame.SetGlyph(int(x)/2, int(y)/4, markSelected, colLabel)
 	}
 	for r := range rows {
 		m.buf = m.frame.AppendRow(m.buf[:0], r, m.palette, m.bold)

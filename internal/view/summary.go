@@ -36,6 +36,8 @@ type summaryLine struct {
 	Vehicles    int     `json:"vehicles"`
 	AvgSpeedKmh float64 `json:"avg_speed_kmh"`
 	HeadwayS    float64 `json:"headway_s"`
+	HeadwayMaxS float64 `json:"headway_max_s"`
+	Bunched     int     `json:"bunched"`
 }
 
 type summaryStation struct {
@@ -46,6 +48,9 @@ type summaryStation struct {
 	Lon       *float64 `json:"lon,omitempty"`
 	Arrivals  int64    `json:"arrivals"`
 	Entries   int64    `json:"entries"`
+	// The rolling window of the station board.
+	ArrivalsWindow int64 `json:"arrivals_window"`
+	EntriesWindow  int64 `json:"entries_window"`
 }
 
 type summaryWeather struct {
@@ -62,6 +67,10 @@ type summaryStats struct {
 	Rejected         map[string]int64            `json:"rejected"`
 	RejectedByReason map[string]map[string]int64 `json:"rejected_by_reason"`
 	Lag              map[string]int64            `json:"lag"`
+	// OutOfOrder counts reports older than the one already shown, ignored.
+	OutOfOrder map[string]int64 `json:"out_of_order"`
+	// FutureClamped counts reports stamped too far ahead, set to the clock.
+	FutureClamped map[string]int64 `json:"future_clamped"`
 }
 
 func tsString(t time.Time) string {
@@ -87,7 +96,8 @@ func SummaryJSON(s model.Snapshot, lag [3]int64) ([]byte, error) {
 	out := summary{
 		Vehicles: []summaryVehicle{}, Lines: []summaryLine{}, Stations: []summaryStation{}, Weather: []summaryWeather{},
 		Stats: summaryStats{Consumed: map[string]int64{}, Rejected: map[string]int64{},
-			RejectedByReason: map[string]map[string]int64{}, Lag: map[string]int64{}},
+			RejectedByReason: map[string]map[string]int64{}, Lag: map[string]int64{}, OutOfOrder: map[string]int64{},
+			FutureClamped: map[string]int64{}},
 	}
 	for _, v := range s.Vehicles {
 		out.Vehicles = append(out.Vehicles, summaryVehicle{
@@ -102,10 +112,12 @@ func SummaryJSON(s model.Snapshot, lag [3]int64) ([]byte, error) {
 	}
 	for _, l := range s.Lines {
 		out.Lines = append(out.Lines, summaryLine{Line: l.Line, Vehicles: l.Vehicles,
-			AvgSpeedKmh: round1(l.AvgSpeedKmh), HeadwayS: math.Round(l.HeadwayS)})
+			AvgSpeedKmh: round1(l.AvgSpeedKmh), HeadwayS: math.Round(l.HeadwayS), HeadwayMaxS: math.Round(l.HeadwayMaxS),
+			Bunched: l.Bunched})
 	}
 	for _, st := range s.Stations {
-		ss := summaryStation{StationID: st.StationID, Name: st.Name, Lines: st.Lines, Arrivals: st.Arrivals, Entries: st.Entries}
+		ss := summaryStation{StationID: st.StationID, Name: st.Name, Lines: st.Lines, Arrivals: st.Arrivals, Entries: st.Entries,
+			ArrivalsWindow: st.ArrivalsWindow, EntriesWindow: st.EntriesWindow}
 		if st.HasPos {
 			ss.Lat, ss.Lon = &st.Lat, &st.Lon
 		}
@@ -126,6 +138,8 @@ func SummaryJSON(s model.Snapshot, lag [3]int64) ([]byte, error) {
 		}
 		out.Stats.RejectedByReason[k.String()] = reasons
 		out.Stats.Lag[k.String()] = lag[k]
+		out.Stats.OutOfOrder[k.String()] = s.Counters.Stale[k]
+		out.Stats.FutureClamped[k.String()] = s.Counters.Future[k]
 	}
 	return json.MarshalIndent(out, "", "  ")
 }

@@ -2,6 +2,7 @@ package view
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -241,25 +242,25 @@ func TestVehicleMarks(t *testing.T) {
 func TestZoomPanFit(t *testing.T) {
 	net := network.Default()
 	m := NewMap(net, termenv.Ascii)
-	whole := strings.Join(m.Render(nil, fixedTime, time.Minute, 60, 20), "\n")
+	whole := strings.Join(m.Render(nil, fixedTime, time.Minute, "", 60, 20), "\n")
 	m.ZoomBy(4)
-	zoomed := strings.Join(m.Render(nil, fixedTime, time.Minute, 60, 20), "\n")
+	zoomed := strings.Join(m.Render(nil, fixedTime, time.Minute, "", 60, 20), "\n")
 	if zoomed == whole {
 		t.Fatal("zoom changed nothing")
 	}
 	m.Pan(0.2, 0)
-	panned := strings.Join(m.Render(nil, fixedTime, time.Minute, 60, 20), "\n")
+	panned := strings.Join(m.Render(nil, fixedTime, time.Minute, "", 60, 20), "\n")
 	if panned == zoomed {
 		t.Fatal("pan changed nothing")
 	}
 	m.Fit()
-	if back := strings.Join(m.Render(nil, fixedTime, time.Minute, 60, 20), "\n"); back != whole {
+	if back := strings.Join(m.Render(nil, fixedTime, time.Minute, "", 60, 20), "\n"); back != whole {
 		t.Fatalf("fit did not restore the whole network:\n%s\n---\n%s", back, whole)
 	}
 	for range 50 {
 		m.ZoomBy(1 / 1.5)
 	}
-	if got := m.Render(nil, fixedTime, time.Minute, 60, 20); len(got) != 20 {
+	if got := m.Render(nil, fixedTime, time.Minute, "", 60, 20); len(got) != 20 {
 		t.Fatal("zoomed far out: wrong size")
 	}
 }
@@ -269,7 +270,7 @@ func TestZoomPanFit(t *testing.T) {
 func TestStationNamedFromNetwork(t *testing.T) {
 	net := network.Default()
 	f := model.NewFleet()
-	f.Apply(model.Turnstile{StationID: "clark-lake", Entries: 9})
+	f.Apply(model.Turnstile{StationID: "clark-lake", Entries: 9, TS: fixedTime})
 	out := NewScreen(net, termenv.Ascii, nil).Render(Frame{Snap: f.Snapshot()}, 120, 30)
 	if !regexp.MustCompile(`Clark/Lake\s+BG\s+0\s+9`).MatchString(out) {
 		t.Fatalf("station board does not name clark-lake from the network:\n%s", out)
@@ -291,6 +292,36 @@ func TestSparkline(t *testing.T) {
 	for _, tt := range tests {
 		if got := sparkline(tt.vals, tt.width); got != tt.want {
 			t.Errorf("sparkline(%v, %d) = %q, want %q", tt.vals, tt.width, got, tt.want)
+		}
+	}
+}
+
+// The panes tab moves through, and a vehicle's details, at a large and the
+// smallest supported size.
+func TestGoldenPanes(t *testing.T) {
+	net := network.Default()
+	snap := fixedSnapshot(net)
+	snap.AsOf = fixedTime.Add(20 * time.Second)
+	sel := snap.Vehicles[3]
+	history := []model.VehiclePosition{sel, sel, sel}
+	for i := range history {
+		history[i].TS = fixedTime.Add(time.Duration(i-2) * time.Second)
+		history[i].SpeedKmh = float64(10 * i)
+	}
+	for _, tt := range []struct {
+		name string
+		pane Pane
+		sort SortKey
+	}{{"vehicles", PaneVehicles, SortSpeed}, {"stations", PaneStations, SortID}, {"details", PaneDetails, SortID}} {
+		for _, size := range [][2]int{{120, 40}, {80, 24}} {
+			name := fmt.Sprintf("pane_%s_%dx%d.golden", tt.name, size[0], size[1])
+			t.Run(name, func(t *testing.T) {
+				f := Frame{Snap: snap, Status: fixedStatus(), Now: fixedTime, Pane: tt.pane, Sort: tt.sort,
+					Selected: sel.VehicleID, SelectedStation: snap.Stations[2].StationID, History: history}
+				got := NewScreen(net, termenv.Ascii, nil).Render(f, size[0], size[1])
+				checkFits(t, got, size[0], size[1])
+				golden(t, name, got+"\n")
+			})
 		}
 	}
 }
