@@ -13,10 +13,13 @@ build:
 demo: build
 	./$(BIN)/fleetwatch --demo
 
-## test: vet, then every test (unit, embedded-broker end to end, kcat, tmux, ssh), then a short fuzz run of the decoder
+## test: vet, then every test (unit, embedded-broker end to end, kcat, tmux, ssh), then short fuzz runs of the decoders
+## (one -fuzz pattern may match one fuzzer only, hence the anchors)
 test: build vet
 	$(GO) test -count=1 -timeout 15m $(PKGS)
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 10s ./internal/model
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./internal/model
+	$(GO) test -run '^$$' -fuzz '^FuzzGTFSRT$$' -fuzztime 5s ./internal/model
+	$(GO) test -run '^$$' -fuzz '^FuzzAvro$$' -fuzztime 5s ./internal/model
 
 vet:
 	$(GO) vet $(PKGS)

@@ -90,11 +90,6 @@ func NewFleet() *Fleet {
 	}
 }
 
-// Count records that one record of the stream was read and used.
-func (f *Fleet) Count(kind Kind) {
-	f.AddCounters(kind, 1, false)
-}
-
 // Reject records that one record of the stream was read and refused, and why.
 func (f *Fleet) Reject(kind Kind, cat Category) {
 	f.AddCounters(kind, 1, true)
