@@ -20,8 +20,10 @@ type Store struct {
 	rejects []Rejected // newest last, at most keepRejects
 }
 
-// Options say how the store ages vehicles.
+// Options say how the store decodes records and ages vehicles.
 type Options struct {
+	// Decoder reads the records; nil reads them with the default options.
+	Decoder *model.Decoder
 	// Expire forgets vehicles not heard from for this long; 0 keeps them.
 	Expire time.Duration
 	// DataClock measures ages from the newest report read instead of the
@@ -39,6 +41,7 @@ type Rejected struct {
 	Category  model.Category
 	Reason    string
 	Excerpt   string // the start of the value, raw: render it with care
+	counted   bool   // the whole record was refused, not only some of its events
 }
 
 const (
@@ -47,20 +50,32 @@ const (
 )
 
 // NewStore returns an empty store.
-func NewStore(opts Options) *Store { return &Store{fleet: model.NewFleet(), opts: opts} }
-
-type decoded struct {
-	kind model.Kind
-	ev   model.Event
+func NewStore(opts Options) *Store {
+	if opts.Decoder == nil {
+		opts.Decoder = &model.Decoder{}
+	}
+	return &Store{fleet: model.NewFleet(), opts: opts}
 }
 
 // Handle decodes a batch and applies it. Records that do not decode are
-// counted as rejected, remembered among the last few, and skipped.
+// counted as rejected, remembered among the last few, and skipped. A record
+// may carry several events (a GTFS-realtime feed); when only some of them
+// decode, the record is used, not counted as rejected, and the reason the
+// others were skipped is remembered among the last rejects all the same.
 func (s *Store) Handle(batch []model.Record) {
-	events := make([]decoded, 0, len(batch))
-	var rejected []Rejected
+	events := make([]model.Event, 0, len(batch))
+	var (
+		used     [len(model.Kinds)]int64 // records used, whole or in part
+		rejected []Rejected
+	)
 	for _, rec := range batch {
-		ev, err := model.Decode(rec)
+		n := len(events)
+		var err error
+		events, err = s.opts.Decoder.DecodeAll(rec, events)
+		partial := err != nil && len(events) > n
+		if err == nil || partial {
+			used[rec.Kind]++
+		}
 		if err != nil {
 			r := Rejected{Kind: rec.Kind, Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset,
 				Category: model.CatUnknownFormat, Reason: err.Error()}
@@ -73,19 +88,24 @@ func (s *Store) Handle(batch []model.Record) {
 				ex = ex[:excerptBytes]
 			}
 			r.Excerpt = string(ex)
+			r.counted = !partial
 			rejected = append(rejected, r)
-			continue
 		}
-		events = append(events, decoded{rec.Kind, ev})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, d := range events {
-		s.fleet.Count(d.kind)
-		s.fleet.Apply(d.ev)
+	for k, n := range used {
+		if n > 0 {
+			s.fleet.AddCounters(model.Kind(k), n, false)
+		}
+	}
+	for _, ev := range events {
+		s.fleet.Apply(ev)
 	}
 	for _, r := range rejected {
-		s.fleet.Reject(r.Kind, r.Category)
+		if r.counted {
+			s.fleet.Reject(r.Kind, r.Category)
+		}
 	}
 	if len(rejected) > 0 {
 		s.rejects = append(s.rejects, rejected...)
