@@ -330,24 +330,29 @@ func decodeVehicle(rec Record, fm *FieldMap) (Event, error) {
 		return VehicleRemoved{VehicleID: string(rec.Key)}, nil
 	}
 	var r vehicleReport
-	skip := fm.mask[KindVehicles]
-	err := walkObject(rec.Value, func(key []byte, val value) error {
-		f := vehicleFieldOf(key)
-		if skip&(1<<f) != 0 {
-			return nil // mapped explicitly: read from its path below
-		}
-		return r.set(f, key, val)
-	})
-	if err != nil {
-		return nil, err
+	// read reads the members of the fields not in skip: the mapped ones are
+	// read from their paths instead.
+	read := func(skip uint32) error {
+		return walkObject(rec.Value, func(key []byte, val value) error {
+			f := vehicleFieldOf(key)
+			if skip&(1<<f) != 0 {
+				return nil
+			}
+			return r.set(f, key, val)
+		})
 	}
-	if skip != 0 {
-		err = fm.apply(KindVehicles, rec.Value, func(f uint8, name string, val value) error {
+	err := read(fm.mask[KindVehicles])
+	if err == nil && fm.mask[KindVehicles] != 0 {
+		var missing uint32
+		missing, err = fm.apply(KindVehicles, rec.Value, func(f uint8, name string, val value) error {
 			return r.set(vehicleField(f), []byte(name), val)
 		})
-		if err != nil {
-			return nil, err
+		if err == nil && missing != 0 {
+			err = read(^missing)
 		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	v := r.v
 	v.VehicleID = strings.TrimSpace(v.VehicleID)
@@ -531,18 +536,24 @@ func decodeStation(rec Record, fm *FieldMap) (Event, error) {
 		return nil, fieldErr("", "tombstone on the stations stream")
 	}
 	var e stationEvent
-	skip := fm.mask[KindStations]
-	err := walkObject(rec.Value, func(key []byte, val value) error {
-		f := stationFieldOf(key)
-		if skip&(1<<f) != 0 {
-			return nil
-		}
-		return e.set(f, val)
-	})
-	if err == nil && skip != 0 {
-		err = fm.apply(KindStations, rec.Value, func(f uint8, _ string, val value) error {
+	read := func(skip uint32) error {
+		return walkObject(rec.Value, func(key []byte, val value) error {
+			f := stationFieldOf(key)
+			if skip&(1<<f) != 0 {
+				return nil
+			}
+			return e.set(f, val)
+		})
+	}
+	err := read(fm.mask[KindStations])
+	if err == nil && fm.mask[KindStations] != 0 {
+		var missing uint32
+		missing, err = fm.apply(KindStations, rec.Value, func(f uint8, _ string, val value) error {
 			return e.set(stationField(f), val)
 		})
+		if err == nil && missing != 0 {
+			err = read(^missing)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -666,18 +677,24 @@ func decodeWeather(rec Record, fm *FieldMap) (Event, error) {
 		return nil, fieldErr("", "tombstone on the weather stream")
 	}
 	var w weatherReading
-	skip := fm.mask[KindWeather]
-	err := walkObject(rec.Value, func(key []byte, val value) error {
-		f := weatherFieldOf(key)
-		if skip&(1<<f) != 0 {
-			return nil
-		}
-		return w.set(f, val)
-	})
-	if err == nil && skip != 0 {
-		err = fm.apply(KindWeather, rec.Value, func(f uint8, _ string, val value) error {
+	read := func(skip uint32) error {
+		return walkObject(rec.Value, func(key []byte, val value) error {
+			f := weatherFieldOf(key)
+			if skip&(1<<f) != 0 {
+				return nil
+			}
+			return w.set(f, val)
+		})
+	}
+	err := read(fm.mask[KindWeather])
+	if err == nil && fm.mask[KindWeather] != 0 {
+		var missing uint32
+		missing, err = fm.apply(KindWeather, rec.Value, func(f uint8, _ string, val value) error {
 			return w.set(weatherField(f), val)
 		})
+		if err == nil && missing != 0 {
+			err = read(^missing)
+		}
 	}
 	if err != nil {
 		return nil, err

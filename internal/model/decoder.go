@@ -167,7 +167,8 @@ func formatErr(format string, args ...any) error {
 
 // FieldMap says where a message keeps the fields it names, as dotted paths
 // from the top-level object ("payload.unit.code"). A mapped field is read
-// from its path only: the usual spellings of it are ignored.
+// from its path, and its usual spellings are ignored, unless the path is
+// not in the message.
 type FieldMap struct {
 	byKind [numKinds][]mappedField
 	mask   [numKinds]uint32 // bit f set: field f of the kind is mapped
@@ -259,20 +260,25 @@ func ParseFieldMap(specs []string) (FieldMap, error) {
 }
 
 // apply reads each mapped field of the kind from its path in data and hands
-// it to set; a path that is not there leaves its field unset.
-func (fm *FieldMap) apply(kind Kind, data []byte, set func(field uint8, name string, v value) error) error {
+// it to set. It returns the mask of the mapped fields whose path is not in
+// data: those are read from their usual spellings after all, so that one
+// topic may mix producers that need a mapping with ones that do not.
+func (fm *FieldMap) apply(kind Kind, data []byte, set func(field uint8, name string, v value) error) (uint32, error) {
+	var missing uint32
 	for _, m := range fm.byKind[kind] {
 		v, ok, err := lookupPath(data, m.path)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		if ok {
-			if err := set(m.field, m.name, v); err != nil {
-				return err
-			}
+		if !ok {
+			missing |= 1 << m.field
+			continue
+		}
+		if err := set(m.field, m.name, v); err != nil {
+			return 0, err
 		}
 	}
-	return nil
+	return missing, nil
 }
 
 // lookupPath finds the value at a path of member names in a JSON object;
