@@ -17,8 +17,9 @@ import (
 // encoded as JSON, so that the field spellings and --field paths of JSON
 // apply to Avro alike.
 
-// avroConfig bounds what one datum may make the reader allocate.
-var avroConfig = avro.Config{MaxByteSliceSize: MaxIDBytes * 64, MaxSliceAllocSize: MaxMessageBytes}.Freeze()
+// avroConfig bounds what one datum may make the reader allocate: no string
+// or bytes value can be longer than the message that carries it.
+var avroConfig = avro.Config{MaxByteSliceSize: MaxMessageBytes, MaxSliceAllocSize: MaxMessageBytes}.Freeze()
 
 // maxAvroItems bounds the array and map items of one datum: items of a
 // zero-width type (null, an empty record) take no bytes, so a tiny message

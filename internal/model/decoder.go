@@ -133,7 +133,7 @@ func detectFormat(v []byte) (ValueFormat, error) {
 		return FormatAvro, nil
 	case v[0] == 0x0a && isFeedMessage(v):
 		return FormatGTFSRT, nil
-	case v[0] >= 0x20 && v[0] < 0x7f, v[0] == ' ', v[0] == '\t', v[0] == '\n', v[0] == '\r':
+	case v[0] >= 0x20 && v[0] < 0x7f, v[0] == '\t', v[0] == '\n', v[0] == '\r':
 		return FormatJSON, nil
 	}
 	return 0, formatErr("value is neither JSON, Avro in the Confluent wire format nor a GTFS-realtime feed (first byte 0x%02x)", v[0])
