@@ -13,13 +13,16 @@ build:
 demo: build
 	./$(BIN)/fleetwatch --demo
 
-## test: vet, then every test (unit, embedded-broker end to end, kcat, tmux, ssh), then a short fuzz run of the decoder.
+## test: vet, then every test (unit, embedded-broker end to end, kcat, tmux, ssh), then short fuzz runs of the decoders
+## (one -fuzz pattern may match one fuzzer only, hence the anchors).
 ## FLEETWATCH_TEST_KAFKA=host:port adds the tests against a running real Kafka (make kafka-up);
 ## FLEETWATCH_TEST_FAULTS=1 adds the broker fault tests, which start private Kafka clusters of their own.
 test: build vet
 	FLEETWATCH_TEST_FAULTS= $(GO) test -count=1 -timeout 15m $(PKGS)
 	$(if $(FLEETWATCH_TEST_FAULTS),$(GO) test -count=1 -timeout 10m -v -run '^TestFault' ./internal/kafka)
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 10s ./internal/model
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./internal/model
+	$(GO) test -run '^$$' -fuzz '^FuzzGTFSRT$$' -fuzztime 5s ./internal/model
+	$(GO) test -run '^$$' -fuzz '^FuzzAvro$$' -fuzztime 5s ./internal/model
 
 vet:
 	$(GO) vet $(PKGS)

@@ -19,6 +19,7 @@ import (
 	"github.com/fleetwatch/fleetwatch/internal/kafka"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
+	"github.com/fleetwatch/fleetwatch/internal/schemareg"
 	"github.com/fleetwatch/fleetwatch/internal/ui"
 	"github.com/fleetwatch/fleetwatch/internal/view"
 )
@@ -34,6 +35,9 @@ type watchFlags struct {
 	stale       time.Duration
 	expire      time.Duration
 	window      time.Duration
+	fields      []string
+	valueFormat string
+	registry    string
 }
 
 func (w *watchFlags) register(fs *pflag.FlagSet, defaultFrom string) {
@@ -44,6 +48,35 @@ func (w *watchFlags) register(fs *pflag.FlagSet, defaultFrom string) {
 	fs.DurationVar(&w.stale, "stale", time.Minute, "draw vehicles not heard from for this long dimmed")
 	fs.DurationVar(&w.expire, "expire", 10*time.Minute, "forget vehicles not heard from for this long; 0 keeps them")
 	fs.DurationVar(&w.window, "window", model.DefaultWindow, "the station board's rolling window (1m to 1h)")
+	fs.StringArrayVar(&w.fields, "field", nil, "read a field from a path of the message: name=path, dotted for nested members (vehicle_id=payload.unit.code); repeatable")
+	fs.StringVar(&w.valueFormat, "value-format", "auto", "message value format: json, avro, gtfs-rt, or auto to detect each message's")
+	fs.StringVar(&w.registry, "schema-registry", "", "Confluent-compatible schema registry URL, to read Avro messages")
+}
+
+// decoder builds the record decoder the flags ask for.
+func (w *watchFlags) decoder() (*model.Decoder, error) {
+	fields, err := model.ParseFieldMap(w.fields)
+	if err != nil {
+		return nil, usagef("--field %v", err)
+	}
+	format, err := model.ParseValueFormat(w.valueFormat)
+	if err != nil {
+		return nil, usagef("--value-format: %v", err)
+	}
+	d := &model.Decoder{Fields: fields, Format: format}
+	switch {
+	case w.registry != "":
+		reg, err := schemareg.New(w.registry)
+		if err != nil {
+			return nil, usagef("--schema-registry: %v", err)
+		}
+		d.Schemas = reg
+	case format == model.FormatAvro:
+		// In auto mode an Avro record without a registry is one rejected
+		// record; asking for Avro only cannot work at all.
+		return nil, usagef("--value-format avro needs --schema-registry URL")
+	}
+	return d, nil
 }
 
 // watch is what a command needs to consume: the network, the consumer
@@ -79,6 +112,10 @@ func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 	if w.window < time.Minute || w.window > model.MaxWindow {
 		return nil, usagef("--window %v: want 1m to %v", w.window, model.MaxWindow)
 	}
+	dec, err := w.decoder()
+	if err != nil {
+		return nil, err
+	}
 	net, err := w.loadNetwork()
 	if err != nil {
 		return nil, err
@@ -97,7 +134,7 @@ func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 		// The embedded broker is new: everything in it is worth showing.
 		start = kafka.Start{Mode: kafka.StartEarliest}
 	}
-	opt := ingest.Options{Expire: w.expire, DataClock: dataClock, Window: w.window, MaxAhead: ingest.DefaultMaxAhead}
+	opt := ingest.Options{Decoder: dec, Expire: w.expire, DataClock: dataClock, Window: w.window, MaxAhead: ingest.DefaultMaxAhead}
 	if w.demo {
 		// The simulated clock runs --demo-speedup times faster than the
 		// wall clock: its times are right, and the screen follows them.

@@ -20,8 +20,10 @@ type Store struct {
 	rejects []Rejected // newest last, at most keepRejects
 }
 
-// Options say how the store ages vehicles.
+// Options say how the store decodes records and ages vehicles.
 type Options struct {
+	// Decoder reads the records; nil reads them with the default options.
+	Decoder *model.Decoder
 	// Expire forgets vehicles not heard from for this long; 0 keeps them.
 	Expire time.Duration
 	// DataClock measures ages from the newest report read instead of the
@@ -50,6 +52,7 @@ type Rejected struct {
 	Category  model.Category
 	Reason    string
 	Excerpt   string // the start of the value, raw: render it with care
+	counted   bool   // the whole record was refused, not only some of its events
 }
 
 const (
@@ -59,17 +62,14 @@ const (
 
 // NewStore returns an empty store.
 func NewStore(opts Options) *Store {
+	if opts.Decoder == nil {
+		opts.Decoder = &model.Decoder{}
+	}
 	f := model.NewFleet()
 	if opts.Window > 0 {
 		f.SetWindow(opts.Window)
 	}
 	return &Store{fleet: f, opts: opts}
-}
-
-type decoded struct {
-	kind   model.Kind
-	ev     model.Event
-	future bool // its time was clamped
 }
 
 // clampFuture sets a report's time to now when it is more than ahead of it.
@@ -101,12 +101,34 @@ func clampFuture(ev model.Event, now time.Time, ahead time.Duration) (model.Even
 }
 
 // Handle decodes a batch and applies it. Records that do not decode are
-// counted as rejected, remembered among the last few, and skipped.
+// counted as rejected, remembered among the last few, and skipped. A record
+// may carry several events (a GTFS-realtime feed); when only some of them
+// decode, the record is used, not counted as rejected, and the reason the
+// others were skipped is remembered among the last rejects all the same.
 func (s *Store) Handle(batch []model.Record) {
-	events := make([]decoded, 0, len(batch))
-	var rejected []Rejected
+	events := make([]model.Event, 0, len(batch))
+	var (
+		used     [len(model.Kinds)]int64 // records used, whole or in part
+		future   [len(model.Kinds)]int64 // events whose time was clamped
+		rejected []Rejected
+		now      = time.Now()
+	)
 	for _, rec := range batch {
-		ev, err := model.Decode(rec)
+		n := len(events)
+		var err error
+		events, err = s.opts.Decoder.DecodeAll(rec, events)
+		if s.opts.MaxAhead > 0 {
+			for i := n; i < len(events); i++ {
+				var clamped bool
+				if events[i], clamped = clampFuture(events[i], now, s.opts.MaxAhead); clamped {
+					future[rec.Kind]++
+				}
+			}
+		}
+		partial := err != nil && len(events) > n
+		if err == nil || partial {
+			used[rec.Kind]++
+		}
 		if err != nil {
 			r := Rejected{Kind: rec.Kind, Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset,
 				Category: model.CatUnknownFormat, Reason: err.Error()}
@@ -119,26 +141,27 @@ func (s *Store) Handle(batch []model.Record) {
 				ex = ex[:excerptBytes]
 			}
 			r.Excerpt = string(ex)
+			r.counted = !partial
 			rejected = append(rejected, r)
-			continue
 		}
-		d := decoded{kind: rec.Kind, ev: ev}
-		if s.opts.MaxAhead > 0 {
-			d.ev, d.future = clampFuture(ev, time.Now(), s.opts.MaxAhead)
-		}
-		events = append(events, d)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, d := range events {
-		s.fleet.Count(d.kind)
-		if d.future {
-			s.fleet.CountFuture(d.kind)
+	for k, n := range used {
+		if n > 0 {
+			s.fleet.AddCounters(model.Kind(k), n, false)
 		}
-		s.fleet.Apply(d.ev)
+		if future[k] > 0 {
+			s.fleet.CountFuture(model.Kind(k), future[k])
+		}
+	}
+	for _, ev := range events {
+		s.fleet.Apply(ev)
 	}
 	for _, r := range rejected {
-		s.fleet.Reject(r.Kind, r.Category)
+		if r.counted {
+			s.fleet.Reject(r.Kind, r.Category)
+		}
 	}
 	if len(rejected) > 0 {
 		s.rejects = append(s.rejects, rejected...)

@@ -4,6 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
@@ -84,5 +87,35 @@ func TestFarFutureReportIsClamped(t *testing.T) {
 		if snap.Counters.Future[model.KindVehicles] != 1 {
 			t.Errorf("future count %v, want 1", snap.Counters.Future)
 		}
+	}
+}
+
+// A GTFS-realtime feed is one record of many vehicles: it counts once, and
+// each of its vehicles is applied. A feed with a bad entity is not counted
+// as rejected; the reason the entity was skipped is kept all the same.
+func TestHandleFeedOfManyVehicles(t *testing.T) {
+	feed := func(entities ...*gtfs.FeedEntity) model.Record {
+		b, err := proto.Marshal(&gtfs.FeedMessage{Header: &gtfs.FeedHeader{GtfsRealtimeVersion: proto.String("2.0")}, Entity: entities})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return model.Record{Kind: model.KindVehicles, Value: b, Time: t0, Topic: "gtfs", Offset: 3}
+	}
+	at := func(id string, lat float32) *gtfs.FeedEntity {
+		return &gtfs.FeedEntity{Id: proto.String(id), Vehicle: &gtfs.VehiclePosition{
+			Position: &gtfs.Position{Latitude: proto.Float32(lat), Longitude: proto.Float32(-87.6)}}}
+	}
+	s := NewStore(Options{})
+	s.Handle([]model.Record{feed(at("a", 41.9), at("b", 41.8), at("c", 41.7)), feed(at("d", 41.6), at("bad", 91)), feed(at("worse", 99))})
+	snap := s.Snapshot(t0)
+	if len(snap.Vehicles) != 4 {
+		t.Fatalf("%d vehicles, want 4", len(snap.Vehicles))
+	}
+	if snap.Counters.Consumed != [3]int64{3, 0, 0} || snap.Counters.Rejected != [3]int64{1, 0, 0} {
+		t.Fatalf("counters %+v", snap.Counters)
+	}
+	rejects := s.Rejects()
+	if len(rejects) != 2 || rejects[0].Reason != "entity bad lat: out of range [-90,90]" || rejects[1].Category != model.CatOutOfRange {
+		t.Fatalf("rejects %+v", rejects)
 	}
 }

@@ -108,23 +108,6 @@ func checkIDs(ids ...[2]string) error {
 // number above it would be a date past the year 5138 in seconds.
 const epochMillisThreshold = 1e11
 
-// Decode turns one record of the given stream into an event. Errors are
-// *DecodeError values: the caller counts the record as rejected and goes on.
-func Decode(rec Record) (Event, error) {
-	if len(rec.Value) > MaxMessageBytes {
-		return nil, fieldErr("", "message too large (%d bytes, limit %d)", len(rec.Value), MaxMessageBytes)
-	}
-	switch rec.Kind {
-	case KindVehicles:
-		return decodeVehicle(rec)
-	case KindStations:
-		return decodeStation(rec)
-	case KindWeather:
-		return decodeWeather(rec)
-	}
-	return nil, fieldErr("", "unknown stream kind %d", rec.Kind)
-}
-
 // field readers: each takes one member's value, leaves the destination
 // alone for null, and reports a wrong type against the member's name.
 
@@ -231,63 +214,151 @@ func (c *coords) check() (float64, float64, error) {
 	return latLon(lat, lon)
 }
 
-func decodeVehicle(rec Record) (Event, error) {
+// vehicleField names the contract field a member of a position report fills.
+type vehicleField uint8
+
+const (
+	vfNone vehicleField = iota
+	vfVehicleID
+	vfGenericID // "id": a vehicle id only when nothing better names one
+	vfLine
+	vfHeading
+	vfSpeed
+	vfDelay
+	vfOccupancy
+	vfStatus
+	vfStopID
+	vfTS
+	vfLat
+	vfLon
+	vfPosition // a nested {"lat","lon"} object or a GeoJSON geometry
+)
+
+// vehicleFieldOf files a member name under its field: the contract's names
+// and the common other spellings of producers.
+func vehicleFieldOf(key []byte) vehicleField {
+	switch string(key) {
+	case "lat", "latitude", "Latitude", "LAT":
+		return vfLat
+	case "lon", "lng", "long", "longitude", "Longitude", "LON":
+		return vfLon
+	case "position", "location", "coords", "coordinates", "geometry", "loc":
+		return vfPosition
+	case "vehicle_id", "vehicleId", "vehicleID", "VehicleId", "vehicle", "veh_id", "vid",
+		"bus_id", "busId", "train_id", "trainId", "driver_id", "driverId", "trip_id", "tripId":
+		return vfVehicleID
+	case "id":
+		return vfGenericID
+	case "line", "route", "route_id", "routeId", "line_id", "lineId", "bus_line", "route_short_name":
+		return vfLine
+	case "heading", "bearing":
+		return vfHeading
+	case "speed_kmh", "speed_kph", "speedKmh", "speed":
+		return vfSpeed
+	case "delay_s", "delay", "delay_seconds", "schedule_deviation":
+		return vfDelay
+	case "occupancy":
+		return vfOccupancy
+	case "status", "train_status", "vehicle_status", "current_status":
+		return vfStatus
+	case "stop_id", "next_stop", "stopId", "station_id":
+		return vfStopID
+	case "ts", "timestamp", "time", "event_time", "eventTime", "datetime", "recorded_at", "recordedAt":
+		return vfTS
+	}
+	return vfNone
+}
+
+// vehicleReport collects a position report's members as they are read.
+type vehicleReport struct {
+	v         VehiclePosition
+	c         coords
+	status    string
+	ts        []byte
+	has       [4]bool
+	genericID string
+}
+
+// set reads one member into the field f; key is the member's name, so that
+// the contract's own name wins over an alias whatever their order.
+func (r *vehicleReport) set(f vehicleField, key []byte, val value) error {
+	switch f {
+	case vfLat:
+		return readNumber("lat", val, &r.c.lat, &r.c.hasLat)
+	case vfLon:
+		return readNumber("lon", val, &r.c.lon, &r.c.hasLon)
+	case vfPosition:
+		if val.kind != kindObject {
+			return nil
+		}
+		return r.c.readNested(val.raw)
+	case vfVehicleID:
+		if r.v.VehicleID != "" && string(key) != "vehicle_id" {
+			return nil // the contract's own name, or the first alias, wins
+		}
+		return readID("vehicle_id", val, &r.v.VehicleID)
+	case vfGenericID:
+		return readID("vehicle_id", val, &r.genericID)
+	case vfLine:
+		if r.v.Line != "" && string(key) != "line" {
+			return nil
+		}
+		return readID("line", val, &r.v.Line)
+	case vfHeading:
+		return readNumber("heading", val, &r.v.Heading, &r.has[0])
+	case vfSpeed:
+		return readNumber("speed_kmh", val, &r.v.SpeedKmh, &r.has[1])
+	case vfDelay:
+		return readNumber("delay_s", val, &r.v.DelayS, &r.has[2])
+	case vfOccupancy:
+		return readNumber("occupancy", val, &r.v.Occupancy, &r.has[3])
+	case vfStatus:
+		return readText("status", val, &r.status)
+	case vfStopID:
+		return readID("stop_id", val, &r.v.StopID)
+	case vfTS:
+		return readTime(val, &r.ts)
+	}
+	return nil
+}
+
+func decodeVehicle(rec Record, fm *FieldMap) (Event, error) {
 	if rec.Value == nil {
 		if len(rec.Key) == 0 {
 			return nil, fieldErr("key", "tombstone without a vehicle id key")
 		}
 		return VehicleRemoved{VehicleID: string(rec.Key)}, nil
 	}
-	var (
-		v         VehiclePosition
-		c         coords
-		status    string
-		ts        []byte
-		has       [4]bool
-		genericID string // "id": a vehicle id only when nothing better names one
-	)
-	err := walkObject(rec.Value, func(key []byte, val value) error {
-		if ok, err := c.read(key, val); ok {
-			return err
-		}
-		switch string(key) {
-		case "vehicle_id", "vehicleId", "vehicleID", "VehicleId", "vehicle", "veh_id", "vid",
-			"bus_id", "busId", "train_id", "trainId", "driver_id", "driverId", "trip_id", "tripId":
-			if v.VehicleID != "" && string(key) != "vehicle_id" {
-				return nil // the contract's own name, or the first alias, wins
-			}
-			return readID("vehicle_id", val, &v.VehicleID)
-		case "id":
-			return readID("vehicle_id", val, &genericID)
-		case "line", "route", "route_id", "routeId", "line_id", "lineId", "bus_line", "route_short_name":
-			if v.Line != "" && string(key) != "line" {
+	var r vehicleReport
+	// read reads the members of the fields not in skip: the mapped ones are
+	// read from their paths instead.
+	read := func(skip uint32) error {
+		return walkObject(rec.Value, func(key []byte, val value) error {
+			f := vehicleFieldOf(key)
+			if skip&(1<<f) != 0 {
 				return nil
 			}
-			return readID("line", val, &v.Line)
-		case "heading", "bearing":
-			return readNumber("heading", val, &v.Heading, &has[0])
-		case "speed_kmh", "speed_kph", "speedKmh", "speed":
-			return readNumber("speed_kmh", val, &v.SpeedKmh, &has[1])
-		case "delay_s", "delay", "delay_seconds", "schedule_deviation":
-			return readNumber("delay_s", val, &v.DelayS, &has[2])
-		case "occupancy":
-			return readNumber("occupancy", val, &v.Occupancy, &has[3])
-		case "status", "train_status", "vehicle_status", "current_status":
-			return readText("status", val, &status)
-		case "stop_id", "next_stop", "stopId", "station_id":
-			return readID("stop_id", val, &v.StopID)
-		case "ts", "timestamp", "time", "event_time", "eventTime", "datetime", "recorded_at", "recordedAt":
-			return readTime(val, &ts)
+			return r.set(f, key, val)
+		})
+	}
+	err := read(fm.mask[KindVehicles])
+	if err == nil && fm.mask[KindVehicles] != 0 {
+		var missing uint32
+		missing, err = fm.apply(KindVehicles, rec.Value, func(f uint8, name string, val value) error {
+			return r.set(vehicleField(f), []byte(name), val)
+		})
+		if err == nil && missing != 0 {
+			err = read(^missing)
 		}
-		return nil
-	})
+	}
 	if err != nil {
 		return nil, err
 	}
+	v := r.v
 	v.VehicleID = strings.TrimSpace(v.VehicleID)
-	if v.VehicleID == "" && !looksLikeUUID(genericID) {
+	if v.VehicleID == "" && !looksLikeUUID(r.genericID) {
 		// A per-message uuid is no vehicle id; anything else called "id" is.
-		v.VehicleID = strings.TrimSpace(genericID)
+		v.VehicleID = strings.TrimSpace(r.genericID)
 	}
 	if v.VehicleID == "" {
 		v.VehicleID = strings.TrimSpace(string(rec.Key)) // keyed by vehicle, as the contract asks
@@ -301,23 +372,23 @@ func decodeVehicle(rec Record) (Event, error) {
 	if err := checkIDs([2]string{"vehicle_id", v.VehicleID}, [2]string{"line", v.Line}, [2]string{"stop_id", v.StopID}); err != nil {
 		return nil, err
 	}
-	if v.Lat, v.Lon, err = c.check(); err != nil {
+	if v.Lat, v.Lon, err = r.c.check(); err != nil {
 		return nil, err
 	}
 	for i, bit := range [4]Fields{HasHeading, HasSpeed, HasDelay, HasOccupancy} {
-		if has[i] {
+		if r.has[i] {
 			v.Has |= bit
 		}
 	}
 	if v.Has&HasSpeed != 0 && v.SpeedKmh < 0 {
 		return nil, fieldErr("speed_kmh", "negative")
 	}
-	st, ok := statusSynonyms[strings.ToLower(strings.TrimSpace(status))]
+	st, ok := statusSynonyms[strings.ToLower(strings.TrimSpace(r.status))]
 	if !ok {
-		return nil, fieldErr("status", "unknown status %q", status)
+		return nil, fieldErr("status", "unknown status %q", r.status)
 	}
 	v.Status = st
-	if v.TS, err = timestamp(ts, rec.Time); err != nil {
+	if v.TS, err = timestamp(r.ts, rec.Time); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -353,86 +424,167 @@ func looksLikeUUID(s string) bool {
 	return true
 }
 
-func decodeStation(rec Record) (Event, error) {
+// stationField names the contract field a member of a station event fills.
+type stationField uint8
+
+const (
+	sfNone stationField = iota
+	sfType
+	sfStationID
+	sfName
+	sfLine
+	sfLines
+	sfVehicleID
+	sfDirection
+	sfPrevStationID
+	sfEntries
+	sfTS
+	sfLat
+	sfLon
+	sfPosition
+)
+
+func stationFieldOf(key []byte) stationField {
+	switch string(key) {
+	case "lat", "latitude", "Latitude", "LAT":
+		return sfLat
+	case "lon", "lng", "long", "longitude", "Longitude", "LON":
+		return sfLon
+	case "position", "location", "coords", "coordinates", "geometry", "loc":
+		return sfPosition
+	case "type":
+		return sfType
+	case "station_id":
+		return sfStationID
+	case "name":
+		return sfName
+	case "line":
+		return sfLine
+	case "lines":
+		return sfLines
+	case "vehicle_id":
+		return sfVehicleID
+	case "direction":
+		return sfDirection
+	case "prev_station_id":
+		return sfPrevStationID
+	case "entries":
+		return sfEntries
+	case "ts":
+		return sfTS
+	}
+	return sfNone
+}
+
+// stationEvent collects a station event's members as they are read.
+type stationEvent struct {
+	typ, id, name, line, vehicle, direction, prev string
+	lines                                         []string
+	c                                             coords
+	entries                                       float64
+	hasEntries                                    bool
+	ts                                            []byte
+}
+
+func (e *stationEvent) set(f stationField, val value) error {
+	switch f {
+	case sfLat:
+		return readNumber("lat", val, &e.c.lat, &e.c.hasLat)
+	case sfLon:
+		return readNumber("lon", val, &e.c.lon, &e.c.hasLon)
+	case sfPosition:
+		if val.kind != kindObject {
+			return nil
+		}
+		return e.c.readNested(val.raw)
+	case sfType:
+		return readText("type", val, &e.typ)
+	case sfStationID:
+		return readID("station_id", val, &e.id)
+	case sfName:
+		return readText("name", val, &e.name)
+	case sfLine:
+		return readID("line", val, &e.line)
+	case sfLines:
+		switch val.kind {
+		case kindNull:
+			return nil
+		case kindArray:
+			e.lines = nil
+			if json.Unmarshal(val.raw, &e.lines) != nil {
+				return fieldErr("lines", "not a list of strings")
+			}
+			return nil
+		}
+		return wrongType("lines", val)
+	case sfVehicleID:
+		return readID("vehicle_id", val, &e.vehicle)
+	case sfDirection:
+		return readID("direction", val, &e.direction)
+	case sfPrevStationID:
+		return readID("prev_station_id", val, &e.prev)
+	case sfEntries:
+		return readNumber("entries", val, &e.entries, &e.hasEntries)
+	case sfTS:
+		return readTime(val, &e.ts)
+	}
+	return nil
+}
+
+func decodeStation(rec Record, fm *FieldMap) (Event, error) {
 	if rec.Value == nil {
 		return nil, fieldErr("", "tombstone on the stations stream")
 	}
-	var (
-		typ, id, name, line, vehicle, direction, prev string
-		lines                                         []string
-		c                                             coords
-		entries                                       float64
-		hasEntries                                    bool
-		ts                                            []byte
-	)
-	err := walkObject(rec.Value, func(key []byte, val value) error {
-		if ok, err := c.read(key, val); ok {
-			return err
-		}
-		switch string(key) {
-		case "type":
-			return readText("type", val, &typ)
-		case "station_id":
-			return readID("station_id", val, &id)
-		case "name":
-			return readText("name", val, &name)
-		case "line":
-			return readID("line", val, &line)
-		case "lines":
-			switch val.kind {
-			case kindNull:
-				return nil
-			case kindArray:
-				lines = nil
-				if json.Unmarshal(val.raw, &lines) != nil {
-					return fieldErr("lines", "not a list of strings")
-				}
+	var e stationEvent
+	read := func(skip uint32) error {
+		return walkObject(rec.Value, func(key []byte, val value) error {
+			f := stationFieldOf(key)
+			if skip&(1<<f) != 0 {
 				return nil
 			}
-			return wrongType("lines", val)
-		case "vehicle_id":
-			return readID("vehicle_id", val, &vehicle)
-		case "direction":
-			return readID("direction", val, &direction)
-		case "prev_station_id":
-			return readID("prev_station_id", val, &prev)
-		case "entries":
-			return readNumber("entries", val, &entries, &hasEntries)
-		case "ts":
-			return readTime(val, &ts)
+			return e.set(f, val)
+		})
+	}
+	err := read(fm.mask[KindStations])
+	if err == nil && fm.mask[KindStations] != 0 {
+		var missing uint32
+		missing, err = fm.apply(KindStations, rec.Value, func(f uint8, _ string, val value) error {
+			return e.set(stationField(f), val)
+		})
+		if err == nil && missing != 0 {
+			err = read(^missing)
 		}
-		return nil
-	})
+	}
 	if err != nil {
 		return nil, err
 	}
-	id = strings.TrimSpace(id)
-	if id == "" {
+	e.id = strings.TrimSpace(e.id)
+	if e.id == "" {
 		return nil, fieldErr("station_id", "missing or empty")
 	}
-	if err := checkIDs([2]string{"station_id", id}, [2]string{"vehicle_id", vehicle}, [2]string{"line", line}); err != nil {
+	if err := checkIDs([2]string{"station_id", e.id}, [2]string{"vehicle_id", e.vehicle}, [2]string{"line", e.line}); err != nil {
 		return nil, err
 	}
-	if typ == "" {
+	if e.typ == "" {
 		// Producers that write one kind of record per topic often leave the
 		// type out; the fields say what it is.
 		switch {
-		case hasEntries:
-			typ = "turnstile"
-		case vehicle != "":
-			typ = "arrival"
+		case e.hasEntries:
+			e.typ = "turnstile"
+		case e.vehicle != "":
+			e.typ = "arrival"
 		default:
-			typ = "station"
+			e.typ = "station"
 		}
 	}
-	switch typ {
+	switch e.typ {
 	case "station":
-		s := StationInfo{StationID: id, Name: name, Lines: lines}
-		if len(s.Lines) == 0 && line != "" {
-			s.Lines = []string{line}
+		s := StationInfo{StationID: e.id, Name: e.name, Lines: e.lines}
+		if len(s.Lines) == 0 && e.line != "" {
+			s.Lines = []string{e.line}
 		}
-		if c.hasLat || c.hasLon {
-			lat, lon, err := c.check()
+		if e.c.hasLat || e.c.hasLon {
+			lat, lon, err := e.c.check()
 			if err != nil {
 				return nil, err
 			}
@@ -440,76 +592,130 @@ func decodeStation(rec Record) (Event, error) {
 		}
 		return s, nil
 	case "arrival":
-		t, err := timestamp(ts, rec.Time)
+		t, err := timestamp(e.ts, rec.Time)
 		if err != nil {
 			return nil, err
 		}
-		return Arrival{StationID: id, VehicleID: vehicle, Line: line, Direction: direction, PrevStationID: prev, TS: t}, nil
+		return Arrival{StationID: e.id, VehicleID: e.vehicle, Line: e.line, Direction: e.direction, PrevStationID: e.prev, TS: t}, nil
 	case "turnstile":
-		if !hasEntries {
+		if !e.hasEntries {
 			return nil, fieldErr("entries", "missing")
 		}
-		if entries < 0 || entries != math.Trunc(entries) || entries > math.MaxInt32 {
+		if e.entries < 0 || e.entries != math.Trunc(e.entries) || e.entries > math.MaxInt32 {
 			return nil, fieldErr("entries", "not a non-negative whole number")
 		}
-		t, err := timestamp(ts, rec.Time)
+		t, err := timestamp(e.ts, rec.Time)
 		if err != nil {
 			return nil, err
 		}
-		return Turnstile{StationID: id, Entries: int64(entries), TS: t}, nil
+		return Turnstile{StationID: e.id, Entries: int64(e.entries), TS: t}, nil
 	}
-	return nil, fieldErr("type", "unknown station record type %q", typ)
+	return nil, fieldErr("type", "unknown station record type %q", e.typ)
 }
 
-func decodeWeather(rec Record) (Event, error) {
+// weatherField names the contract field a member of a weather reading fills.
+type weatherField uint8
+
+const (
+	wfNone weatherField = iota
+	wfArea
+	wfTempC
+	wfWindKmh
+	wfHumidity
+	wfCondition
+	wfTS
+)
+
+func weatherFieldOf(key []byte) weatherField {
+	switch string(key) {
+	case "area", "city", "location", "region", "zone":
+		return wfArea
+	case "temp_c", "temperature", "temp", "temperature_c":
+		return wfTempC
+	case "wind_kmh", "wind", "wind_speed", "wind_kph":
+		return wfWindKmh
+	case "humidity":
+		return wfHumidity
+	case "condition", "status", "weather", "conditions", "description":
+		return wfCondition
+	case "ts", "timestamp", "time", "event_time", "eventTime", "datetime", "recorded_at":
+		return wfTS
+	}
+	return wfNone
+}
+
+// weatherReading collects a weather reading's members as they are read.
+type weatherReading struct {
+	out     Weather
+	ts      []byte
+	present bool
+}
+
+func (w *weatherReading) set(f weatherField, val value) error {
+	switch f {
+	case wfArea:
+		if val.kind == kindObject {
+			return nil // a nested position, not a name
+		}
+		return readID("area", val, &w.out.Area)
+	case wfTempC:
+		return readNumber("temp_c", val, &w.out.TempC, &w.present)
+	case wfWindKmh:
+		return readNumber("wind_kmh", val, &w.out.WindKmh, &w.present)
+	case wfHumidity:
+		return readNumber("humidity", val, &w.out.Humidity, &w.present)
+	case wfCondition:
+		return readText("condition", val, &w.out.Condition)
+	case wfTS:
+		return readTime(val, &w.ts)
+	}
+	return nil
+}
+
+func decodeWeather(rec Record, fm *FieldMap) (Event, error) {
 	if rec.Value == nil {
 		return nil, fieldErr("", "tombstone on the weather stream")
 	}
-	var (
-		out     Weather
-		ts      []byte
-		present bool
-	)
-	err := walkObject(rec.Value, func(key []byte, val value) error {
-		switch string(key) {
-		case "area", "city", "location", "region", "zone":
-			if val.kind == kindObject {
-				return nil // a nested position, not a name
+	var w weatherReading
+	read := func(skip uint32) error {
+		return walkObject(rec.Value, func(key []byte, val value) error {
+			f := weatherFieldOf(key)
+			if skip&(1<<f) != 0 {
+				return nil
 			}
-			return readID("area", val, &out.Area)
-		case "temp_c", "temperature", "temp", "temperature_c":
-			return readNumber("temp_c", val, &out.TempC, &present)
-		case "wind_kmh", "wind", "wind_speed", "wind_kph":
-			return readNumber("wind_kmh", val, &out.WindKmh, &present)
-		case "humidity":
-			return readNumber("humidity", val, &out.Humidity, &present)
-		case "condition", "status", "weather", "conditions", "description":
-			return readText("condition", val, &out.Condition)
-		case "ts", "timestamp", "time", "event_time", "eventTime", "datetime", "recorded_at":
-			return readTime(val, &ts)
+			return w.set(f, val)
+		})
+	}
+	err := read(fm.mask[KindWeather])
+	if err == nil && fm.mask[KindWeather] != 0 {
+		var missing uint32
+		missing, err = fm.apply(KindWeather, rec.Value, func(f uint8, _ string, val value) error {
+			return w.set(weatherField(f), val)
+		})
+		if err == nil && missing != 0 {
+			err = read(^missing)
 		}
-		return nil
-	})
+	}
 	if err != nil {
 		return nil, err
 	}
-	out.Area = strings.TrimSpace(out.Area)
-	if out.Area == "" {
-		out.Area = strings.TrimSpace(string(rec.Key))
+	w.out.Area = strings.TrimSpace(w.out.Area)
+	if w.out.Area == "" {
+		w.out.Area = strings.TrimSpace(string(rec.Key))
 	}
-	if out.Area == "" {
+	if w.out.Area == "" {
 		return nil, fieldErr("area", "missing or empty")
 	}
-	if err := checkIDs([2]string{"area", out.Area}); err != nil {
+	if err := checkIDs([2]string{"area", w.out.Area}); err != nil {
 		return nil, err
 	}
-	if out.Humidity < 0 || out.Humidity > 100 {
+	if w.out.Humidity < 0 || w.out.Humidity > 100 {
 		return nil, fieldErr("humidity", "out of range [0,100]")
 	}
-	if out.TS, err = timestamp(ts, rec.Time); err != nil {
+	if w.out.TS, err = timestamp(w.ts, rec.Time); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return w.out, nil
 }
 
 func latLon(lat, lon *float64) (float64, float64, error) {

@@ -170,15 +170,11 @@ func (f *Fleet) SetWindow(d time.Duration) {
 	f.window = min(max(d, time.Minute), MaxWindow)
 }
 
-// Count records that one record of the stream was read and used.
-func (f *Fleet) Count(kind Kind) {
-	f.AddCounters(kind, 1, false)
-}
-
-// CountFuture records that a report's time was clamped to the clock.
-func (f *Fleet) CountFuture(kind Kind) {
+// CountFuture records that n reports of the stream had their times clamped
+// to the clock.
+func (f *Fleet) CountFuture(kind Kind, n int64) {
 	if kind >= 0 && kind < numKinds {
-		f.counters.Future[kind]++
+		f.counters.Future[kind] += n
 	}
 }
 

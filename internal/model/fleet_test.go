@@ -131,7 +131,7 @@ func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
 
 func TestCounters(t *testing.T) {
 	f := NewFleet()
-	f.Count(KindVehicles)
+	f.AddCounters(KindVehicles, 1, false)
 	f.Reject(KindVehicles, CatOutOfRange)
 	f.AddCounters(KindWeather, 3, false)
 	c := f.Snapshot().Counters
