@@ -145,6 +145,36 @@ func TestDemoShowsMovingFleetAndKeysWork(t *testing.T) {
 		return strings.Contains(sc, "O'Hare") && strings.Contains(sc, "95th/Dan Ryan")
 	})
 
+	// The panes: tab to the vehicles table (a summary row per line), again
+	// to the station board; / finds a vehicle and shows its details; f
+	// follows it; esc goes back.
+	s.keys("Tab")
+	s.waitFor(5*time.Second, "vehicles table", func(sc string) bool {
+		return strings.Contains(sc, "VEHICLES") && strings.Contains(sc, "bunched") && strings.Contains(sc, "NEXT STOP")
+	})
+	s.keys("Tab")
+	s.waitFor(5*time.Second, "station board", func(sc string) bool {
+		return strings.Contains(sc, "STATIONS") && strings.Contains(sc, "busiest first")
+	})
+	s.keys("/")
+	s.keys("-l", "blue-03")
+	s.waitFor(5*time.Second, "the search line", func(sc string) bool { return strings.Contains(sc, "/blue-03") })
+	s.keys("Enter")
+	s.waitFor(5*time.Second, "details of blue-03", func(sc string) bool {
+		return strings.Contains(sc, "VEHICLE blue-03") && strings.Contains(sc, "LAST REPORTS") && strings.Contains(mapArea(sc, 60), "◉")
+	})
+	s.keys("f")
+	s.waitFor(5*time.Second, "following", func(sc string) bool { return strings.Contains(sc, "following blue-03") })
+	// Each esc on its own: two at once read as alt+esc, as in any terminal.
+	s.keys("f", "Escape")
+	s.waitFor(5*time.Second, "back to the vehicles", func(sc string) bool { return strings.Contains(sc, "NEXT STOP") })
+	s.keys("Escape")
+	s.waitFor(5*time.Second, "back to the overview", func(sc string) bool { return strings.Contains(sc, "WEATHER") })
+	s.keys("0")
+	s.waitFor(5*time.Second, "the overview again", func(sc string) bool {
+		return strings.Contains(sc, "WEATHER") && strings.Contains(sc, "O'Hare")
+	})
+
 	// A small terminal still gets a whole, unwrapped screen.
 	if out, err := exec.Command("tmux", "resize-window", "-t", s.name, "-x", "80", "-y", "24").CombinedOutput(); err != nil {
 		t.Fatalf("resize: %v: %s", err, out)
