@@ -23,6 +23,7 @@ test: build vet
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./internal/model
 	$(GO) test -run '^$$' -fuzz '^FuzzGTFSRT$$' -fuzztime 5s ./internal/model
 	$(GO) test -run '^$$' -fuzz '^FuzzAvro$$' -fuzztime 5s ./internal/model
+	$(GO) test -run '^$$' -fuzz '^FuzzApply$$' -fuzztime 5s ./internal/model
 
 vet:
 	$(GO) vet $(PKGS)

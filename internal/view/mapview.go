@@ -4,7 +4,9 @@
 package view
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/muesli/termenv"
@@ -223,6 +225,19 @@ func (m *Map) drawTerminalLabels() {
 				}
 			}
 		}
+	}
+	// Then every other station inside the view where its name fits, the
+	// transfer stations first: zoomed in, the map names its stops.
+	rest := make([]network.Station, 0, len(m.net.Stations))
+	for _, s := range m.net.Stations {
+		x, y := m.vp.Project(s.Pos)
+		if !done[s.ID] && x >= 0 && y >= 0 && x < float64(c.DotsW()) && y < float64(c.DotsH()) {
+			rest = append(rest, s)
+		}
+	}
+	slices.SortStableFunc(rest, func(a, b network.Station) int { return cmp.Compare(len(b.Lines), len(a.Lines)) })
+	for _, s := range rest {
+		place(s)
 	}
 }
 
