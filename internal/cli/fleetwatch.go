@@ -153,6 +153,7 @@ func (w *watch) close() {
 
 // Fleetwatch runs the fleetwatch command line and returns its exit code.
 func Fleetwatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	defer startProfile(stderr)()
 	var err error
 	switch {
 	case len(args) > 0 && args[0] == "snapshot":

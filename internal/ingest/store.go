@@ -18,6 +18,47 @@ type Store struct {
 	fleet   *model.Fleet
 	opts    Options
 	rejects []Rejected // newest last, at most keepRejects
+	latency latencyHist
+}
+
+// latencyHist counts, per millisecond up to 10 s, how old records were when
+// they were applied: the time from the producer's record timestamp to the
+// state, which on a live stream is the end-to-end latency.
+type latencyHist struct {
+	ms   [latencyMax + 1]int64 // the last bucket holds 10 s and more
+	n    int64
+	peak time.Duration
+}
+
+const latencyMax = 10_000
+
+func (h *latencyHist) add(ages []time.Duration) {
+	for _, d := range ages {
+		h.n++
+		h.peak = max(h.peak, d)
+		h.ms[min(max(d.Milliseconds(), 0), latencyMax)]++
+	}
+}
+
+// stats returns the median and 99th percentile, in milliseconds.
+func (h *latencyHist) stats() model.Latency {
+	out := model.Latency{Count: h.n, MaxMs: float64(h.peak) / float64(time.Millisecond)}
+	if h.n == 0 {
+		return out
+	}
+	p50, p99 := (h.n+1)/2, h.n-h.n/100
+	var seen int64
+	for ms, c := range h.ms {
+		seen += c
+		if out.P50Ms == 0 && seen >= p50 {
+			out.P50Ms = float64(ms)
+		}
+		if seen >= p99 {
+			out.P99Ms = float64(ms)
+			break
+		}
+	}
+	return out
 }
 
 // Options say how the store decodes records and ages vehicles.
@@ -112,8 +153,12 @@ func (s *Store) Handle(batch []model.Record) {
 		future   [len(model.Kinds)]int64 // events whose time was clamped
 		rejected []Rejected
 		now      = time.Now()
+		ages     = make([]time.Duration, 0, len(batch))
 	)
 	for _, rec := range batch {
+		if !rec.Time.IsZero() {
+			ages = append(ages, now.Sub(rec.Time))
+		}
 		n := len(events)
 		var err error
 		events, err = s.opts.Decoder.DecodeAll(rec, events)
@@ -147,6 +192,7 @@ func (s *Store) Handle(batch []model.Record) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.latency.add(ages)
 	for k, n := range used {
 		if n > 0 {
 			s.fleet.AddCounters(model.Kind(k), n, false)
@@ -185,6 +231,7 @@ func (s *Store) Snapshot(now time.Time) model.Snapshot {
 	}
 	snap := s.fleet.Snapshot()
 	snap.AsOf = asOf
+	snap.Latency = s.latency.stats()
 	return snap
 }
 

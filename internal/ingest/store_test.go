@@ -119,3 +119,17 @@ func TestHandleFeedOfManyVehicles(t *testing.T) {
 		t.Fatalf("rejects %+v", rejects)
 	}
 }
+
+func TestLatencyPercentiles(t *testing.T) {
+	var h latencyHist
+	ages := make([]time.Duration, 0, 100)
+	for i := range 100 {
+		ages = append(ages, time.Duration(i+1)*time.Millisecond) // 1..100 ms
+	}
+	h.add(ages)
+	h.add([]time.Duration{time.Hour}) // an old record: counted in the top bucket
+	got := h.stats()
+	if got.Count != 101 || got.P50Ms != 51 || got.P99Ms != 100 || got.MaxMs != float64(time.Hour/time.Millisecond) {
+		t.Fatalf("latency %+v", got)
+	}
+}

@@ -120,6 +120,16 @@ type Snapshot struct {
 	Latest time.Time
 	// AsOf is the time ages are measured from (set by the reader).
 	AsOf time.Time
+	// Latency is how old records were when applied (set by the reader).
+	Latency Latency
+}
+
+// Latency summarises the time from a record's producer timestamp to its
+// being applied to the state.
+type Latency struct {
+	Count        int64
+	P50Ms, P99Ms float64 // 10000 means 10 s or more
+	MaxMs        float64
 }
 
 // stopKey identifies where headway is measured: one stop, one line, one direction.

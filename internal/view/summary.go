@@ -71,6 +71,17 @@ type summaryStats struct {
 	OutOfOrder map[string]int64 `json:"out_of_order"`
 	// FutureClamped counts reports stamped too far ahead, set to the clock.
 	FutureClamped map[string]int64 `json:"future_clamped"`
+	// Latency is the time from each record's Kafka timestamp to the state:
+	// on a live stream the end-to-end latency; on a catch-up read, the age
+	// of the data.
+	Latency summaryLatency `json:"e2e_latency_ms"`
+}
+
+type summaryLatency struct {
+	Count int64   `json:"records"`
+	P50   float64 `json:"p50"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
 }
 
 func tsString(t time.Time) string {
@@ -127,6 +138,7 @@ func SummaryJSON(s model.Snapshot, lag [3]int64) ([]byte, error) {
 		out.Weather = append(out.Weather, summaryWeather{Area: w.Area, TempC: w.TempC, WindKmh: w.WindKmh,
 			Humidity: w.Humidity, Condition: w.Condition, TS: tsString(w.TS)})
 	}
+	out.Stats.Latency = summaryLatency{Count: s.Latency.Count, P50: s.Latency.P50Ms, P99: s.Latency.P99Ms, Max: math.Round(s.Latency.MaxMs*10) / 10}
 	for _, k := range model.Kinds {
 		out.Stats.Consumed[k.String()] = s.Counters.Consumed[k]
 		out.Stats.Rejected[k.String()] = s.Counters.Rejected[k]
