@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,6 +194,13 @@ func TestPythonClients(t *testing.T) {
 // address; the cluster is stopped when the test ends.
 func startKafka391(t *testing.T) string {
 	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", pyKafkaPort)
+	// kafka-local.sh waits for the port to open, so a broker left over from
+	// an interrupted run would pass for this one, with its old topics.
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatalf("something already listens on %s; a leftover test broker? (ps aux | grep kafka.Kafka)", addr)
+	}
 	env := append(os.Environ(), "KAFKA_VERSION=3.9.1", "KAFKA_NODES=1", fmt.Sprintf("KAFKA_PORT=%d", pyKafkaPort),
 		"KAFKA_RUN="+t.TempDir(), "KAFKA_SECURE=0")
 	script := func(arg string) {
@@ -206,7 +214,7 @@ func startKafka391(t *testing.T) string {
 	script("up")
 	t.Cleanup(func() { script("down") })
 	t.Logf("Kafka 3.9.1 up in %v", time.Since(start).Round(time.Millisecond))
-	return fmt.Sprintf("127.0.0.1:%d", pyKafkaPort)
+	return addr
 }
 
 // runProducer runs one producer script and returns what it says it sent:
