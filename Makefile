@@ -16,10 +16,14 @@ demo: build
 ## test: vet, then every test (unit, embedded-broker end to end, kcat, tmux, ssh), then short fuzz runs of the decoders
 ## (one -fuzz pattern may match one fuzzer only, hence the anchors).
 ## FLEETWATCH_TEST_KAFKA=host:port adds the tests against a running real Kafka (make kafka-up);
-## FLEETWATCH_TEST_FAULTS=1 adds the broker fault tests, which start private Kafka clusters of their own.
+## FLEETWATCH_TEST_FAULTS=1 adds the broker fault tests, which start private Kafka clusters of their own;
+## FLEETWATCH_TEST_PYTHON=1 adds the Python client tests (a private Kafka 3.9.1, and the clients
+## installed into .cache/pyenv by scripts/python-clients.sh).
 test: build vet
-	FLEETWATCH_TEST_FAULTS= $(GO) test -count=1 -timeout 15m $(PKGS)
+	FLEETWATCH_TEST_FAULTS= FLEETWATCH_TEST_PYTHON= $(GO) test -count=1 -timeout 15m $(PKGS)
 	$(if $(FLEETWATCH_TEST_FAULTS),$(GO) test -count=1 -timeout 10m -v -run '^TestFault' ./internal/kafka)
+	$(if $(FLEETWATCH_TEST_PYTHON),scripts/python-clients.sh)
+	$(if $(FLEETWATCH_TEST_PYTHON),$(GO) test -count=1 -timeout 5m -v -run '^TestPythonClients$$' ./internal/cli)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./internal/model
 	$(GO) test -run '^$$' -fuzz '^FuzzGTFSRT$$' -fuzztime 5s ./internal/model
 	$(GO) test -run '^$$' -fuzz '^FuzzAvro$$' -fuzztime 5s ./internal/model

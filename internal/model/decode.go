@@ -462,7 +462,7 @@ func stationFieldOf(key []byte) stationField {
 		return sfLine
 	case "lines":
 		return sfLines
-	case "vehicle_id":
+	case "vehicle_id", "vehicleId", "vehicleID", "train_id", "trainId", "bus_id", "busId":
 		return sfVehicleID
 	case "direction":
 		return sfDirection

@@ -43,6 +43,12 @@ func TestDecodeShapes(t *testing.T) {
 			Turnstile{StationID: "x", Entries: 0, TS: recTime}},
 		{"arrival without type", rec(KindStations, `{"station_id":"x","vehicle_id":"v"}`),
 			Arrival{StationID: "x", VehicleID: "v", TS: recTime}},
+		// Python producers name the vehicle of an arrival as they name it in
+		// their position reports; read as a station, it would wipe the name.
+		{"arrival by train_id", rec(KindStations, `{"station_id":"x","train_id":"R-1","line":"22"}`),
+			Arrival{StationID: "x", VehicleID: "R-1", Line: "22", TS: recTime}},
+		{"arrival by vehicleId", rec(KindStations, `{"station_id":"x","vehicleId":17}`),
+			Arrival{StationID: "x", VehicleID: "17", TS: recTime}},
 		{"weather", rec(KindWeather, `{"area":"chicago","temp_c":-3.5,"wind_kmh":22,"humidity":71,"condition":"snow","ts":"2026-11-22T10:00:00.123Z"}`),
 			Weather{Area: "chicago", TempC: -3.5, WindKmh: 22, Humidity: 71, Condition: "snow", TS: ts}},
 	}
