@@ -156,7 +156,11 @@ func (s *Store) Handle(batch []model.Record) {
 		ages     = make([]time.Duration, 0, len(batch))
 	)
 	for _, rec := range batch {
-		if !rec.Time.IsZero() {
+		if rec.Time.Unix() <= 0 {
+			// Old message formats (pykafka's default, v0) carry no record
+			// time: the moment it is read is the best stand-in.
+			rec.Time = now
+		} else {
 			ages = append(ages, now.Sub(rec.Time))
 		}
 		n := len(events)

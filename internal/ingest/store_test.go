@@ -133,3 +133,19 @@ func TestLatencyPercentiles(t *testing.T) {
 		t.Fatalf("latency %+v", got)
 	}
 }
+
+// A record with no time of its own from a producer using the old message
+// format (no record timestamp) is stamped when read, not at year 1.
+func TestRecordWithoutAnyTimeIsStampedWhenRead(t *testing.T) {
+	s := NewStore(Options{Expire: 10 * time.Minute})
+	before := time.Now()
+	s.Handle([]model.Record{{Kind: model.KindVehicles, Value: []byte(`{"train_id":"X1","lat":52.0,"lon":21.0}`), Time: time.UnixMilli(-1)},
+		{Kind: model.KindStations, Value: []byte(`{"train_id":"X1","station_id":"s","timestamp":"2026-11-25T10:00:00Z"}`)}})
+	snap := s.Snapshot(time.Now())
+	if len(snap.Vehicles) != 1 || snap.Vehicles[0].TS.Before(before) {
+		t.Fatalf("vehicles %+v", snap.Vehicles)
+	}
+	if len(snap.Stations) != 1 || snap.Stations[0].Arrivals != 1 || !snap.Stations[0].LastArrival.Equal(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)) {
+		t.Fatalf("station arrival time not read from timestamp: %+v", snap.Stations)
+	}
+}

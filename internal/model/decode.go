@@ -470,7 +470,7 @@ func stationFieldOf(key []byte) stationField {
 		return sfPrevStationID
 	case "entries":
 		return sfEntries
-	case "ts":
+	case "ts", "timestamp", "time", "event_time", "eventTime", "datetime", "recorded_at", "recordedAt":
 		return sfTS
 	}
 	return sfNone
