@@ -28,6 +28,7 @@ test: build vet
 	$(GO) test -run '^$$' -fuzz '^FuzzGTFSRT$$' -fuzztime 5s ./internal/model
 	$(GO) test -run '^$$' -fuzz '^FuzzAvro$$' -fuzztime 5s ./internal/model
 	$(GO) test -run '^$$' -fuzz '^FuzzApply$$' -fuzztime 5s ./internal/model
+	$(GO) test -run '^$$' -bench 'RenderFrame10k|DecodeVehicle$$' -benchtime 1x ./internal/view ./internal/model
 
 vet:
 	$(GO) vet $(PKGS)
@@ -37,9 +38,10 @@ vet:
 lint:
 	staticcheck $(PKGS)
 
-## bench: the Go benchmarks behind BENCHMARKS.md
+## bench: the Go benchmarks, then the side-by-side figures against real Kafka and kcat
+## (with make kafka-up running) behind BENCHMARKS.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+	scripts/bench.sh
 
 clean:
 	rm -rf $(BIN)
