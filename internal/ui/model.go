@@ -5,6 +5,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -112,6 +113,7 @@ type Model struct {
 	hist       [3][]float64
 	prevCounts [3]int64
 	prevFrame  time.Time
+	prevTotal  int64
 	// lastKey is the frame time of the last key press, for the idle timeout.
 	lastKey time.Time
 }
@@ -139,6 +141,9 @@ func New(src Source, net *network.Network, profile termenv.Profile, stale time.D
 	return Model{src: src, keys: keys, frame: time.Second / DefaultFPS, stale: stale,
 		screen: view.NewScreen(net, profile, keys.helpLines()), w: 80, h: 24, search: in}
 }
+
+// idleFrame is the frame interval while no data arrives and no key is pressed.
+const idleFrame = 500 * time.Millisecond
 
 // historyKeep is how many reports of the selected vehicle are kept.
 const historyKeep = 60
@@ -378,8 +383,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		consumed, _ := m.snap.Counters.Total()
 		m.rate = m.rate.observe(m.now, consumed)
+		idle := consumed == m.prevTotal && m.rate.perSec == 0 && m.now.Sub(m.lastKey) > time.Second
+		m.prevTotal = consumed
 		m.recordRates()
 		m.stat.Rate, m.stat.Live, m.stat.Rates = m.rate.perSec, true, m.hist
+		if idle {
+			// Nothing arrives and nobody types: two frames a second keep the
+			// clock and the stale marks right at a seventh of the cost. Keys
+			// redraw at once anyway; data brings the full rate back within
+			// half a second.
+			return m, tea.Tick(idleFrame, func(t time.Time) tea.Msg { return frameMsg(t) })
+		}
 		return m, m.nextFrame()
 	}
 	return m, nil
@@ -481,8 +495,15 @@ func (m *Model) recordRates() {
 	counts := m.snap.Counters.Consumed
 	if !m.prevFrame.IsZero() {
 		if dt := m.now.Sub(m.prevFrame).Seconds(); dt > 0 {
+			// One point per 1/DefaultFPS s, also across a slow idle frame, so
+			// the sparkline's time scale stays the same.
+			points := max(1, min(int(math.Round(dt*DefaultFPS)), historyLen))
 			for k := range m.hist {
-				h := append(m.hist[k], float64(counts[k]-m.prevCounts[k])/dt)
+				h := m.hist[k]
+				rate := float64(counts[k]-m.prevCounts[k]) / dt
+				for range points {
+					h = append(h, rate)
+				}
 				if len(h) > historyLen {
 					h = h[len(h)-historyLen:]
 				}

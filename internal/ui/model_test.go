@@ -261,3 +261,18 @@ func TestPanesSearchFollowAndMouse(t *testing.T) {
 		t.Error("the mouse wheel did not zoom")
 	}
 }
+
+// Across a slow idle frame the sparkline still gains one point per 1/15 s,
+// so its time scale does not depend on how often the screen was drawn.
+func TestIdleFramesKeepTheSparklineTimeScale(t *testing.T) {
+	src := &fakeSource{fleet: model.NewFleet()}
+	var m tea.Model = New(src, network.Default(), termenv.Ascii, time.Minute)
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	m, _ = m.Update(frameMsg(t0))
+	m, _ = m.Update(frameMsg(t0.Add(time.Second / 15)))
+	before := len(m.(Model).hist[0])
+	m, _ = m.Update(frameMsg(t0.Add(time.Second/15 + idleFrame)))
+	if got := len(m.(Model).hist[0]) - before; got != int(idleFrame*DefaultFPS/time.Second) && got != int(idleFrame*DefaultFPS/time.Second)+1 {
+		t.Fatalf("an idle frame of %v added %d points, want about %d", idleFrame, got, idleFrame*DefaultFPS/time.Second)
+	}
+}
