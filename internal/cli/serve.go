@@ -62,10 +62,6 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		logOut = lf
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
-	if *noAuth {
-		fmt.Fprintf(stderr, "%s: warning: --insecure-no-auth: anyone who reaches %s can watch the fleet\n", prog, *listen)
-		log.Warn("serving without authentication", "listen", *listen)
-	}
 	if err := os.MkdirAll(filepath.Dir(*hostKey), 0o700); err != nil {
 		return fmt.Errorf("serve: host key directory: %w", err)
 	}
@@ -75,6 +71,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer w.close()
+	// Warned only once every flag is known good, so that a usage error is
+	// the only line a mistyped command prints.
+	if *noAuth {
+		fmt.Fprintf(stderr, "%s: warning: --insecure-no-auth: anyone who reaches %s can watch the fleet\n", prog, *listen)
+		log.Warn("serving without authentication", "listen", *listen)
+	}
 	w.cfg.Retry = true
 	consumer := kafka.NewConsumer(w.cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
