@@ -13,13 +13,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+
 	"github.com/fleetwatch/fleetwatch/internal/testutil"
 )
 
 // The Python client tests: messages written with kafka-python,
 // confluent-kafka and pykafka, each the way its own documentation shows,
 // through a real Apache Kafka, must be read by `fleetwatch snapshot` and
-// counted exactly. The producers are tests/python/produce_*.py, run with the
+// counted exactly. So must Avro from confluent-kafka's AvroSerializer, through
+// a schema registry the test serves (franz-go's srfake), and GTFS-realtime
+// feeds built with gtfs-realtime-bindings, one of them sent by kcat -P. The
+// producers are tests/python/produce_*.py, run with the
 // clients of tests/python/requirements.txt from the virtual environment
 // scripts/python-clients.sh builds at .cache/pyenv.
 //
@@ -49,12 +54,21 @@ type pyWeather struct {
 // so that a script sending less, or fleetwatch reading less, fails.
 type pyCase struct {
 	client, script string
-	sent           map[string]int64            // records of each stream the broker acknowledged
-	rejected       map[string]map[string]int64 // stream → category → records
-	vehicles       map[string]string           // vehicle id → line, every vehicle shown
-	lines          map[string]int              // line → vehicles
-	stations       map[string]pyStation
-	weather        map[string]pyWeather
+	// registry: the script's third argument is the URL of a schema registry
+	// (franz-go's srfake, served by the test), and the snapshot reads Avro
+	// through it.
+	registry bool
+	// kcat: the script's third argument is a file it writes one more
+	// GTFS-realtime feed to, which the test then sends as one message with
+	// kcat -P, a client that is not Python; it counts as one more vehicles
+	// record than the script sent.
+	kcat     bool
+	sent     map[string]int64            // records of each stream the broker acknowledged
+	rejected map[string]map[string]int64 // stream → category → records
+	vehicles map[string]string           // vehicle id → line, every vehicle shown
+	lines    map[string]int              // line → vehicles
+	stations map[string]pyStation
+	weather  map[string]pyWeather
 }
 
 var pyCases = []pyCase{
@@ -118,6 +132,25 @@ var pyCases = []pyCase{
 		stations: map[string]pyStation{"WAW": {"Warszawa Centralna", 4, 120}},
 		weather:  map[string]pyWeather{"mazowieckie": {-2, "snow"}},
 	},
+	{
+		client: "confluent-kafka-avro", script: "produce_avro.py", registry: true,
+		// 4 buses × 3 reports and a van, Avro through AvroSerializer, and one
+		// record framed by hand with a schema id the registry never gave.
+		sent:     map[string]int64{"vehicles": 14},
+		rejected: map[string]map[string]int64{"vehicles": {"unknown_format": 1}},
+		// The van's route is the union's null: no line.
+		vehicles: map[string]string{"avro-0": "A1", "avro-1": "A2", "avro-2": "A1", "avro-3": "A2", "van": ""},
+		lines:    map[string]int{"A1": 2, "A2": 2},
+	},
+	{
+		client: "gtfs-realtime-bindings", script: "produce_gtfsrt.py", kcat: true,
+		// Two feeds from kafka-python (4 vehicles and a trip update; 4
+		// vehicles and a deletion), one from kcat (2 vehicles).
+		sent: map[string]int64{"vehicles": 2},
+		// bus-gone was deleted by the second feed; 4711 has only a label.
+		vehicles: map[string]string{"g-1": "10", "g-2": "10", "g-3": "25", "4711": "25", "kcat-1": "K", "kcat-2": "K"},
+		lines:    map[string]int{"10": 2, "25": 2, "K": 2},
+	},
 }
 
 // pySummary is the part of the JSON summary the Python client tests read.
@@ -172,12 +205,32 @@ func TestPythonClients(t *testing.T) {
 	for _, tc := range pyCases {
 		t.Run(tc.client, func(t *testing.T) {
 			prefix := "py." + tc.client + "."
-			sent := runProducer(t, python, tc.script, brokers, prefix)
+			var scriptArgs, snapArgs []string
+			if tc.registry {
+				registry := srfake.New()
+				t.Cleanup(registry.Close)
+				scriptArgs = append(scriptArgs, registry.URL())
+				snapArgs = append(snapArgs, "--schema-registry", registry.URL())
+			}
+			feed := filepath.Join(t.TempDir(), "feed.pb")
+			if tc.kcat {
+				scriptArgs = append(scriptArgs, feed)
+			}
+			sent := runProducer(t, python, tc.script, brokers, prefix, scriptArgs...)
 			if !maps.Equal(sent, tc.sent) {
 				t.Fatalf("%s sent %v, the test expects %v", tc.script, sent, tc.sent)
 			}
-			out, errOut, code := run(t, bin, "snapshot", "-b", brokers, "--until-caught-up", "--json",
-				"--vehicles-topic", prefix+"vehicles", "--stations-topic", prefix+"stations", "--weather-topic", prefix+"weather")
+			if tc.kcat {
+				// With files named, kcat -P sends each file whole as one message.
+				cmd := exec.Command(testutil.Require(t, "kcat"), "-P", "-b", brokers, "-t", prefix+"vehicles", "-k", "agency-1", "-X", "acks=all", feed)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("kcat -P %s: %v\n%s", feed, err, out)
+				}
+				sent["vehicles"]++
+			}
+			out, errOut, code := run(t, bin, append([]string{"snapshot", "-b", brokers, "--until-caught-up", "--json",
+				"--vehicles-topic", prefix + "vehicles", "--stations-topic", prefix + "stations", "--weather-topic", prefix + "weather"},
+				snapArgs...)...)
 			if code != 0 {
 				t.Fatalf("snapshot: exit %d: %s", code, errOut)
 			}
@@ -219,10 +272,10 @@ func startKafka391(t *testing.T) string {
 
 // runProducer runs one producer script and returns what it says it sent:
 // its last line of output is {"client":..., "sent": {"vehicles": n, ...}}.
-func runProducer(t *testing.T, python, script, brokers, prefix string) map[string]int64 {
+func runProducer(t *testing.T, python, script, brokers, prefix string, args ...string) map[string]int64 {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(python, filepath.Join(testutil.RepoRoot(), "tests", "python", script), brokers, prefix)
+	cmd := exec.Command(python, append([]string{filepath.Join(testutil.RepoRoot(), "tests", "python", script), brokers, prefix}, args...)...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
