@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -263,6 +264,11 @@ func runSnapshot(args []string, stdout io.Writer) error {
 	defer w.close()
 	w.cfg.UntilCaughtUp = *caughtUp
 	w.cfg.ConnectTimeout = *connectTimeout
+	if os.Getenv("GOGC") == "" {
+		// A snapshot is a batch job that exits: collecting half as often
+		// reads 1 M records 13 % faster for about 25 MB more (BENCHMARKS.md).
+		debug.SetGCPercent(200)
+	}
 	if w.demo != nil {
 		w.cfg.Rediscover = 200 * time.Millisecond
 	}

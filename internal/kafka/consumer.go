@@ -406,20 +406,30 @@ func (c *Consumer) readPartition(ctx context.Context, consumer sarama.Consumer, 
 				c.setStatus(func(s *Status) { s.Err = key.topic + ": " + oneLine(err) })
 			}
 		case m, ok := <-pc.Messages():
+			// Take what else is waiting without going through the select
+			// again (a non-blocking receive costs a fraction of it), and
+			// deliver when the channel runs dry or the batch is full: a quiet
+			// stream is shown at once, a busy one is applied in bulk.
+			for ok {
+				batch = append(batch, model.Record{Kind: kind, Key: m.Key, Value: m.Value, Time: m.Timestamp,
+					Topic: m.Topic, Partition: m.Partition, Offset: m.Offset})
+				if c.cfg.UntilCaughtUp && m.Offset >= end-1 {
+					flush()
+					return true
+				}
+				if len(batch) == maxBatch {
+					break
+				}
+				select {
+				case m, ok = <-pc.Messages():
+					continue
+				default:
+				}
+				break
+			}
+			flush()
 			if !ok {
-				flush()
 				return ctx.Err() != nil
-			}
-			batch = append(batch, model.Record{Kind: kind, Key: m.Key, Value: m.Value, Time: m.Timestamp,
-				Topic: m.Topic, Partition: m.Partition, Offset: m.Offset})
-			// Deliver when the channel runs dry or the batch is full, so a
-			// quiet stream is shown at once and a busy one is applied in bulk.
-			if len(batch) == maxBatch || len(pc.Messages()) == 0 {
-				flush()
-			}
-			if c.cfg.UntilCaughtUp && m.Offset >= end-1 {
-				flush()
-				return true
 			}
 		}
 	}
