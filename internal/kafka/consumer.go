@@ -235,6 +235,25 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 		return fmt.Errorf("start consumer: %w", err)
 	}
 	defer consumer.Close()
+	// sarama fetches from each broker in one goroutine and waits for every
+	// partition's records to be handed over before it fetches again; a
+	// second client (its own connections) splits the partitions over two
+	// such pipelines, so one fetches while the other is being read: a
+	// catch-up read 10 % faster (BENCHMARKS.md). Without it, one is enough.
+	consumers := []sarama.Consumer{consumer}
+	for range fetchPipelines - 1 {
+		cl, err := sarama.NewClient(c.cfg.Brokers, client.Config())
+		if err != nil {
+			break
+		}
+		defer cl.Close()
+		extra, err := sarama.NewConsumerFromClient(cl)
+		if err != nil {
+			break
+		}
+		defer extra.Close()
+		consumers = append(consumers, extra)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -276,7 +295,7 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if c.readPartition(ctx, consumer, key, t.Kind, from, end) || c.cfg.UntilCaughtUp {
+					if c.readPartition(ctx, consumers[int(key.partition)%len(consumers)], key, t.Kind, from, end) || c.cfg.UntilCaughtUp {
 						return
 					}
 					select {
@@ -449,3 +468,6 @@ func refused(err error) bool {
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
+
+// fetchPipelines is how many sarama clients share a topic's partitions.
+const fetchPipelines = 2
