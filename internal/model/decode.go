@@ -119,7 +119,7 @@ func readText(name string, v value, dst *string) error {
 	case kindNull:
 		return nil
 	case kindString:
-		s, ok := v.str()
+		s, ok := v.text()
 		if !ok {
 			return fieldErr(name, "malformed string")
 		}
@@ -132,7 +132,7 @@ func readText(name string, v value, dst *string) error {
 // readID reads an identifier: producers write ids as strings or as numbers.
 func readID(name string, v value, dst *string) error {
 	if v.kind == kindNumber {
-		*dst = string(v.raw)
+		*dst = intern(v.raw)
 		return nil
 	}
 	return readText(name, v, dst)

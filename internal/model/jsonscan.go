@@ -2,8 +2,10 @@ package model
 
 import (
 	"encoding/json"
+	"hash/maphash"
 	"math"
 	"strconv"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -369,4 +371,40 @@ func fastFloat(b []byte) (float64, bool) {
 		f = -f
 	}
 	return f, true
+}
+
+// internCache remembers recently seen short strings (ids, lines, stops,
+// statuses): a record's text that was seen before costs a hash and a
+// compare instead of an allocation, and the state then holds one copy of a
+// line or stop name for all its vehicles. It is a direct-mapped table of
+// atomic pointers, so partition readers share it without a lock; two
+// strings that hash alike just take turns in the slot.
+var internCache [1 << 16]atomic.Pointer[string]
+
+var internSeed = maphash.MakeSeed()
+
+// internMax is the longest string interned; longer text is rarely repeated.
+const internMax = 64
+
+func intern(b []byte) string {
+	if len(b) > internMax {
+		return string(b)
+	}
+	slot := &internCache[maphash.Bytes(internSeed, b)&(uint64(len(internCache))-1)]
+	if p := slot.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	s := string(b)
+	slot.Store(&s)
+	return s
+}
+
+// text is str for the members that name things: interned when it can be.
+func (v value) text() (string, bool) {
+	if v.kind == kindString {
+		if body := v.raw[1 : len(v.raw)-1]; !hasEscape(body) {
+			return intern(body), true
+		}
+	}
+	return v.str()
 }
