@@ -48,14 +48,14 @@ func defaultKeys() keyMap {
 		Right:   key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→ l", "pan right")),
 		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑ k", "pan up")),
 		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓ j", "pan down")),
-		Tab:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane: vehicles, stations")),
+		Tab:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
 		BackTab: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("S-tab", "previous pane")),
-		Enter:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details of the selection")),
-		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to the overview")),
-		Search:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "find a vehicle, line, station")),
-		Follow:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow the selected vehicle")),
-		Sort:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort vehicles: id/delay/speed/age")),
-		Rejects: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "last rejected messages")),
+		Enter:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details / show")),
+		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Search:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "find by id or name")),
+		Follow:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow selection")),
+		Sort:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort vehicles")),
+		Rejects: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rejected messages")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "toggle this help")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -74,7 +74,7 @@ func (k keyMap) helpLines() []view.HelpLine {
 		h := b.Help()
 		out = append(out, view.HelpLine{Key: h.Key, Desc: h.Desc})
 	}
-	out = append(out, view.HelpLine{Key: "mouse", Desc: "wheel zooms, click picks a vehicle"})
+	out = append(out, view.HelpLine{Key: "mouse", Desc: "zoom; click picks"})
 	return out
 }
 

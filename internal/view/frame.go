@@ -341,13 +341,13 @@ func (s *Screen) rejectsPanel(rejects []Reject, w, h int) []string {
 }
 
 func (s *Screen) helpPanel(w int) []string {
-	out := []string{" " + s.bold.Render("KEYS"), ""}
+	out := []string{" " + s.bold.Render("KEYS")}
 	for _, k := range s.keys {
 		out = append(out, fmt.Sprintf(" %-8s %s", k.Key, k.Desc))
 	}
 	out = append(out, "", " "+s.bold.Render("MARKERS"),
-		fmt.Sprintf(" %c moving   %c at a stop   %c late", markMoving, markStopped, markLate),
-		fmt.Sprintf(" %c stale    %c out of service", markStale, markOff))
+		fmt.Sprintf(" %c moving  %c at a stop  %c late", markMoving, markStopped, markLate),
+		fmt.Sprintf(" %c stale  %c off duty  %c picked", markStale, markOff, markSelected))
 	for i := range out {
 		out[i] = fit(out[i], w)
 	}
