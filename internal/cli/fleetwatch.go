@@ -287,6 +287,7 @@ func runSnapshot(args []string, stdout io.Writer) error {
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	snap := w.store.Snapshot(time.Now())
+	snap.SortVehicles() // the summary and the frame list and draw them by id
 	if *asJSON {
 		b, err := view.SummaryJSON(snap, consumer.Status().Lag)
 		if err != nil {

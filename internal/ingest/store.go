@@ -222,10 +222,11 @@ func (s *Store) Handle(batch []model.Record) {
 }
 
 // Snapshot returns a consistent copy of the state at wall time now, after
-// dropping the vehicles that expired by then.
+// dropping the vehicles that expired by then. Its vehicles are in no
+// particular order (model.Snapshot.SortVehicles sorts them): ingest waits
+// only for the copy, never for a sort (BenchmarkSnapshot).
 func (s *Store) Snapshot(now time.Time) model.Snapshot {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	asOf := now
 	if latest := s.fleet.Latest(); s.opts.DataClock && !latest.IsZero() {
 		asOf = latest
@@ -233,9 +234,10 @@ func (s *Store) Snapshot(now time.Time) model.Snapshot {
 	if s.opts.Expire > 0 {
 		s.fleet.Expire(asOf.Add(-s.opts.Expire))
 	}
-	snap := s.fleet.Snapshot()
-	snap.AsOf = asOf
+	snap := s.fleet.SnapshotUnsorted()
 	snap.Latency = s.latency.stats()
+	s.mu.Unlock()
+	snap.AsOf = asOf
 	return snap
 }
 

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"strconv"
 	"testing"
 	"time"
 )
@@ -51,5 +52,28 @@ func BenchmarkDecodeVehicleMapped(b *testing.B) {
 		if _, err := d.Decode(rec); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSnapshot is what a reader pays per frame for a consistent copy
+// of a large fleet, with and without sorting the vehicles by id (the live
+// screen takes the copy only; see ingest.Store.Snapshot).
+func BenchmarkSnapshot(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		f := NewFleet()
+		ts := time.Now()
+		for i := range n {
+			f.Apply(VehiclePosition{VehicleID: "veh-" + strconv.Itoa(i*7919%n), Line: "l" + strconv.Itoa(i%20), Lat: 41.8, Lon: -87.6, TS: ts})
+		}
+		b.Run("copy/vehicles="+strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				f.SnapshotUnsorted()
+			}
+		})
+		b.Run("copy+sort/vehicles="+strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				f.Snapshot()
+			}
+		})
 	}
 }

@@ -324,8 +324,20 @@ func (f *Fleet) Expire(before time.Time) {
 	}
 }
 
-// Snapshot copies the state for a reader.
+// Snapshot copies the state for a reader, sorted for display.
 func (f *Fleet) Snapshot() Snapshot {
+	s := f.SnapshotUnsorted()
+	s.SortVehicles()
+	return s
+}
+
+// SnapshotUnsorted copies the state with its vehicles in no particular
+// order (lines, stations and weather are few and come sorted). Sorting the
+// vehicles by id costs four times the copy at 10 000 vehicles; the live
+// screen does not need it (its map draws the same whatever the order, its
+// tables sort what they show), and a reader holding the writer off can sort
+// after letting it go.
+func (f *Fleet) SnapshotUnsorted() Snapshot {
 	s := Snapshot{
 		Vehicles: make([]VehiclePosition, 0, len(f.vehicles)),
 		Stations: make([]StationState, 0, len(f.stations)),
@@ -387,9 +399,13 @@ func (f *Fleet) Snapshot() Snapshot {
 		ls.Bunched = bunched[line]
 		s.Lines = append(s.Lines, ls)
 	}
-	slices.SortFunc(s.Vehicles, func(a, b VehiclePosition) int { return strings.Compare(a.VehicleID, b.VehicleID) })
 	slices.SortFunc(s.Stations, func(a, b StationState) int { return strings.Compare(a.StationID, b.StationID) })
 	slices.SortFunc(s.Weather, func(a, b Weather) int { return strings.Compare(a.Area, b.Area) })
 	slices.SortFunc(s.Lines, func(a, b LineStats) int { return strings.Compare(a.Line, b.Line) })
 	return s
+}
+
+// SortVehicles orders the vehicles by id, as the JSON summary lists them.
+func (s *Snapshot) SortVehicles() {
+	slices.SortFunc(s.Vehicles, func(a, b VehiclePosition) int { return strings.Compare(a.VehicleID, b.VehicleID) })
 }

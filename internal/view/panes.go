@@ -348,7 +348,9 @@ func (s *Screen) Find(snap model.Snapshot, query string) (Match, bool) {
 		texts []string
 	}
 	var cands []cand
-	for _, v := range snap.Vehicles {
+	// By id, so that the first match is the same whatever order the
+	// snapshot holds its vehicles in.
+	for _, v := range VehicleOrder(snap.Vehicles, SortID) {
 		p := orb.Point{v.Lon, v.Lat}
 		cands = append(cands, cand{Match{"vehicle", v.VehicleID, v.VehicleID, orb.Bound{Min: p, Max: p}}, []string{v.VehicleID}})
 	}

@@ -3,9 +3,11 @@ package view
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -322,6 +324,38 @@ func TestGoldenPanes(t *testing.T) {
 				checkFits(t, got, size[0], size[1])
 				golden(t, name, got+"\n")
 			})
+		}
+	}
+}
+
+// The live screen does not sort the fleet each frame: the map must draw
+// the same whatever order the vehicles come in, also where several share
+// a cell.
+func TestMapIgnoresVehicleOrder(t *testing.T) {
+	net := network.Default()
+	snap := fixedSnapshot(net)
+	// Crowd one cell: three vehicles on one spot, one of them stale.
+	p := snap.Vehicles[0]
+	for i, id := range []string{"zz-late", "aa-first", "mm-stale"} {
+		v := p
+		v.VehicleID = id
+		if i == 2 {
+			v.TS = fixedTime.Add(-time.Hour)
+		}
+		snap.Vehicles = append(snap.Vehicles, v)
+	}
+	render := func(vs []model.VehiclePosition) string {
+		s := snap
+		s.Vehicles = vs
+		return NewScreen(net, termenv.TrueColor, nil).Render(Frame{Snap: s, Now: fixedTime}, 120, 40)
+	}
+	want := render(snap.Vehicles)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20 {
+		vs := slices.Clone(snap.Vehicles)
+		rng.Shuffle(len(vs), func(i, j int) { vs[i], vs[j] = vs[j], vs[i] })
+		if got := render(vs); got != want {
+			t.Fatal("the map changed with the order of the vehicles")
 		}
 	}
 }
