@@ -162,6 +162,26 @@ func readBack(t *testing.T, brokers, topic string, n int64) {
 	}
 }
 
+// everyRecordOnce waits for fleetsim to finish after a fault and checks
+// that nothing failed, and that the live reader, kcat and `fleetwatch
+// snapshot` each read exactly the vehicle records it produced.
+func everyRecordOnce(t *testing.T, sim *simRun, consumed func() int64, brokers, topic string) {
+	t.Helper()
+	produced, failed := sim.wait(t)
+	if failed != 0 {
+		t.Fatalf("fleetsim: %d records failed; %s", failed, sim.stderr.String())
+	}
+	n := produced["vehicles"]
+	if n < 10000 {
+		t.Fatalf("fleetsim produced only %d vehicle records", n)
+	}
+	testutil.Eventually(t, 60*time.Second, fmt.Sprintf("the live reader to read %d", n), func() bool { return consumed() >= n })
+	if got := consumed(); got != n {
+		t.Errorf("live reader read %d, fleetsim produced %d", got, n)
+	}
+	readBack(t, brokers, topic, n)
+}
+
 func simArgs(brokers, prefix string, replication int) []string {
 	return []string{"-b", brokers, "--vehicles-topic", prefix + "vehicles", "--stations-topic", prefix + "stations",
 		"--weather-topic", prefix + "weather", "--partitions", "6", "--replication", strconv.Itoa(replication),
@@ -183,19 +203,7 @@ func TestFaultLeaderKilled(t *testing.T) {
 	c.script("kill", strconv.Itoa(int(leader)))
 	t.Logf("killed node %d, leader of %s/0, after %d records", leader, topic, consumed())
 
-	produced, failed := sim.wait(t)
-	if failed != 0 {
-		t.Fatalf("fleetsim: %d records failed; %s", failed, sim.stderr.String())
-	}
-	n := produced["vehicles"]
-	if n < 10000 {
-		t.Fatalf("fleetsim produced only %d vehicle records", n)
-	}
-	testutil.Eventually(t, 60*time.Second, fmt.Sprintf("the live reader to read %d", n), func() bool { return consumed() >= n })
-	if got := consumed(); got != n {
-		t.Errorf("live reader read %d, fleetsim produced %d", got, n)
-	}
-	readBack(t, c.brokers, topic, n)
+	everyRecordOnce(t, sim, consumed, c.brokers, topic)
 }
 
 // A single broker killed and started again mid-stream: fleetsim and the
@@ -212,17 +220,5 @@ func TestFaultBrokerRestarted(t *testing.T) {
 	c.script("start", "1")
 	t.Logf("broker restarted after %d records", before)
 
-	produced, failed := sim.wait(t)
-	if failed != 0 {
-		t.Fatalf("fleetsim: %d records failed; %s", failed, sim.stderr.String())
-	}
-	n := produced["vehicles"]
-	if n < 10000 {
-		t.Fatalf("fleetsim produced only %d vehicle records", n)
-	}
-	testutil.Eventually(t, 60*time.Second, fmt.Sprintf("the live reader to read %d", n), func() bool { return consumed() >= n })
-	if got := consumed(); got != n {
-		t.Errorf("live reader read %d, fleetsim produced %d", got, n)
-	}
-	readBack(t, c.brokers, topic, n)
+	everyRecordOnce(t, sim, consumed, c.brokers, topic)
 }
