@@ -6,6 +6,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -181,39 +182,29 @@ func (m *Model) move(delta int) {
 	switch m.pane {
 	case view.PaneVehicles:
 		order := view.VehicleOrder(m.snap.Vehicles, m.sort)
-		if len(order) == 0 {
-			return
+		if i, ok := stepCursor(order, func(v model.VehiclePosition) bool { return v.VehicleID == m.selected }, delta); ok {
+			m.selectVehicle(order[i].VehicleID)
 		}
-		i := -1
-		for j, v := range order {
-			if v.VehicleID == m.selected {
-				i = j
-			}
-		}
-		if i < 0 {
-			i = 0
-		} else {
-			i = max(0, min(len(order)-1, i+delta))
-		}
-		m.selectVehicle(order[i].VehicleID)
 	case view.PaneStations:
 		order := view.StationOrder(m.snap.Stations)
-		if len(order) == 0 {
-			return
+		if i, ok := stepCursor(order, func(st model.StationState) bool { return st.StationID == m.station }, delta); ok {
+			m.station = order[i].StationID
 		}
-		i := -1
-		for j, st := range order {
-			if st.StationID == m.station {
-				i = j
-			}
-		}
-		if i < 0 {
-			i = 0
-		} else {
-			i = max(0, min(len(order)-1, i+delta))
-		}
-		m.station = order[i].StationID
 	}
+}
+
+// stepCursor returns the row delta rows from the current one (the row
+// current reports), kept within the table; with no current row, the first.
+// ok is false for an empty table.
+func stepCursor[T any](rows []T, current func(T) bool, delta int) (int, bool) {
+	if len(rows) == 0 {
+		return 0, false
+	}
+	i := slices.IndexFunc(rows, current)
+	if i < 0 {
+		return 0, true
+	}
+	return max(0, min(len(rows)-1, i+delta)), true
 }
 
 // find runs a search typed after /.
