@@ -86,6 +86,19 @@ func scrollTo(sel, n, h int) int {
 	return max(0, min(sel-h/2, n-h))
 }
 
+// scrolled puts a table under its heading lines: as many rows as fit in h
+// lines, scrolled so the selected row (-1 for none) shows, each line
+// margined and fitted to w cells.
+func scrolled(head, rows []string, sel, w, h int) []string {
+	body := max(h-len(head), 0)
+	start := scrollTo(sel, len(rows), body)
+	out := append(head, rows[start:min(len(rows), start+body)]...)
+	for i := range out {
+		out[i] = fit(" "+out[i], w)
+	}
+	return out
+}
+
 // lineName is a line's display name from the network, else its id.
 func (s *Screen) lineName(id string) string {
 	for _, l := range s.net.Lines {
@@ -170,13 +183,7 @@ func (s *Screen) vehiclesPanel(f Frame, w, h int) []string {
 	if len(order) == 0 {
 		out = append(out, s.dim.Render("no vehicles yet"))
 	}
-	body := max(h-len(out), 0)
-	start := scrollTo(selRow, len(rows), body)
-	out = append(out, rows[start:min(len(rows), start+body)]...)
-	for i := range out {
-		out[i] = fit(" "+out[i], w)
-	}
-	return out
+	return scrolled(out, rows, selRow, w, h)
 }
 
 // stationsPanel is the station board: the rolling window's arrivals and
@@ -204,13 +211,7 @@ func (s *Screen) stationsPanel(f Frame, w, h int) []string {
 		}
 		rows = append(rows, row)
 	}
-	body := max(h-len(out), 0)
-	start := scrollTo(selRow, len(rows), body)
-	out = append(out, rows[start:min(len(rows), start+body)]...)
-	for i := range out {
-		out[i] = fit(" "+out[i], w)
-	}
-	return out
+	return scrolled(out, rows, selRow, w, h)
 }
 
 // detailsPanel shows one vehicle: its latest report in full, its speed
