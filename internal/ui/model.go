@@ -237,13 +237,6 @@ func (m *Model) find(q string) {
 	m.say(fmt.Sprintf("%s %s", match.Kind, match.Name))
 }
 
-// showStation centres the map on the board's selected station.
-func (m *Model) showStation() {
-	if match, ok := m.screen.Find(m.snap, m.station); ok && match.Kind == "station" {
-		m.screen.Map().Show(match.Bound)
-	}
-}
-
 func (m Model) nextFrame() tea.Cmd {
 	return tea.Tick(m.frame, func(t time.Time) tea.Msg { return frameMsg(t) })
 }
@@ -317,7 +310,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, m.keys.Enter):
 			switch {
 			case m.pane == view.PaneStations:
-				m.showStation()
+				// By id, not through the search: a vehicle or line of the
+				// same name must not win.
+				m.screen.Map().ShowStation(m.station)
 			case m.selected != "":
 				m.pane = view.PaneDetails
 				m.help, m.rejects = false, false

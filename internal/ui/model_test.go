@@ -201,6 +201,9 @@ func TestPanesSearchFollowAndMouse(t *testing.T) {
 	if v := press("tab"); !strings.Contains(v, "STATIONS") || !strings.Contains(v, "Clark/Lake") {
 		t.Fatalf("second tab did not show the station board:\n%s", v)
 	}
+	if board, shown := m.View(), press("enter"); shown == board || !strings.Contains(shown, "Clark/Lake") {
+		t.Fatalf("enter on the station board did not show the station on the map:\n%s", shown)
+	}
 	if v := press("tab"); !strings.Contains(v, "WEATHER") {
 		t.Fatalf("third tab did not come back to the overview:\n%s", v)
 	}

@@ -98,6 +98,18 @@ func (m *Map) Show(b orb.Bound) {
 // Cols is the width of the last frame drawn, in cells.
 func (m *Map) Cols() int { return m.cols }
 
+// ShowStation zooms to a station of the network by id; false when the
+// network has no such station (one known only from its events).
+func (m *Map) ShowStation(id string) bool {
+	for _, st := range m.net.Stations {
+		if st.ID == id {
+			m.Show(orb.Bound{Min: st.Pos, Max: st.Pos})
+			return true
+		}
+	}
+	return false
+}
+
 // VehicleAt returns the vehicle drawn nearest to a cell of the last frame,
 // within two cells, for a mouse click.
 func (m *Map) VehicleAt(col, row int, vehicles []model.VehiclePosition) (string, bool) {
