@@ -227,11 +227,7 @@ func TestColoursAndNoColor(t *testing.T) {
 // Against real Kafka: the watched topic is deleted and created again; the
 // screen carries on and shows what is written to the new topic.
 func TestTopicDeletedAndRecreatedWhileWatching(t *testing.T) {
-	addr := os.Getenv("FLEETWATCH_TEST_KAFKA")
-	if addr == "" {
-		t.Skip("FLEETWATCH_TEST_KAFKA not set (make kafka-up, then FLEETWATCH_TEST_KAFKA=127.0.0.1:9092)")
-	}
-	kcat := testutil.Require(t, "kcat")
+	addr := testutil.RealKafka(t)
 	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
 	topic := fmt.Sprintf("recreate%d.vehicles", time.Now().UnixNano())
 	produce := func(ids []string, line string) {
@@ -239,11 +235,7 @@ func TestTopicDeletedAndRecreatedWhileWatching(t *testing.T) {
 		for _, id := range ids {
 			fmt.Fprintf(&b, `%s|{"vehicle_id":"%s","line":"%s","lat":41.88,"lon":-87.63,"ts":%d}`+"\n", id, id, line, time.Now().Unix())
 		}
-		cmd := exec.Command(kcat, "-P", "-b", addr, "-t", topic, "-K", "|")
-		cmd.Stdin = strings.NewReader(b.String())
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("kcat -P: %v: %s", err, out)
-		}
+		testutil.KcatProduce(t, addr, topic, b.String())
 	}
 	produce([]string{"r1", "r2", "r3"}, "red")
 	s := startTmux(t, 140, 30, bin+" -b "+addr+" --from earliest --vehicles-topic "+topic)

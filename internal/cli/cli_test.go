@@ -305,16 +305,9 @@ func TestSimProducedEqualsWhatKcatReads(t *testing.T) {
 // Records from another producer (kcat), good and bad, are counted and the
 // bad ones skipped.
 func TestForeignProducerGoodAndBadRecords(t *testing.T) {
-	kcat := testutil.Require(t, "kcat")
 	fw := testutil.Binary(t, "./cmd/tui", "fleetwatch")
 	addr := startBroker(t)
-	produce := func(topic, data string) {
-		cmd := exec.Command(kcat, "-P", "-b", addr, "-t", topic, "-K", "|")
-		cmd.Stdin = strings.NewReader(data)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("kcat -P: %v: %s", err, out)
-		}
-	}
+	produce := func(topic, data string) { testutil.KcatProduce(t, addr, topic, data) }
 	produce("fleet.vehicles", strings.Join([]string{
 		`bus-1|{"vehicle_id":"bus-1","line":"red","lat":41.9,"lon":-87.6,"ts":1795341600}`,
 		`bus-2|{"vehicle_id":"bus-2","line":"red","lat":41.8,"lon":-87.6,"speed_kmh":20,"ts":"2026-11-22T10:00:00Z"}`,
@@ -351,10 +344,7 @@ func TestForeignProducerGoodAndBadRecords(t *testing.T) {
 // broker): fleetsim produces, and both kcat and fleetwatch read back exactly
 // what it says it produced.
 func TestRealKafkaRoundTrip(t *testing.T) {
-	addr := os.Getenv("FLEETWATCH_TEST_KAFKA")
-	if addr == "" {
-		t.Skip("FLEETWATCH_TEST_KAFKA not set (make kafka-up, then FLEETWATCH_TEST_KAFKA=127.0.0.1:9092)")
-	}
+	addr := testutil.RealKafka(t)
 	kcat := testutil.Require(t, "kcat")
 	sim := testutil.Binary(t, "./cmd/sim", "fleetsim")
 	fw := testutil.Binary(t, "./cmd/tui", "fleetwatch")
@@ -447,9 +437,7 @@ func TestSimStopsCleanlyOnSignal(t *testing.T) {
 // and SASL_SSL on 9193 with a test CA): the right credentials work for both
 // programs, wrong ones fail with one clear line.
 func TestRealKafkaSCRAMAndTLS(t *testing.T) {
-	if os.Getenv("FLEETWATCH_TEST_KAFKA") == "" {
-		t.Skip("FLEETWATCH_TEST_KAFKA not set (make kafka-up, then FLEETWATCH_TEST_KAFKA=127.0.0.1:9092)")
-	}
+	testutil.RealKafka(t)
 	ca := filepath.Join(testutil.RepoRoot(), ".cache", "kafka", "run", "tls", "ca.pem")
 	if _, err := os.Stat(ca); err != nil {
 		t.Fatalf("test CA of make kafka-up: %v", err)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,4 +109,26 @@ func WaitPort(t testing.TB, addr string) {
 		}
 		return err == nil
 	})
+}
+
+// RealKafka returns the address of the real Kafka the integration tests run
+// against (FLEETWATCH_TEST_KAFKA), skipping the test when none is given.
+func RealKafka(t testing.TB) string {
+	t.Helper()
+	addr := os.Getenv("FLEETWATCH_TEST_KAFKA")
+	if addr == "" {
+		t.Skip("FLEETWATCH_TEST_KAFKA not set (make kafka-up, then FLEETWATCH_TEST_KAFKA=127.0.0.1:9092)")
+	}
+	return addr
+}
+
+// KcatProduce writes records with kcat, as another team's producer would:
+// one "key|value" per line of data.
+func KcatProduce(t testing.TB, brokers, topic, data string) {
+	t.Helper()
+	cmd := exec.Command(Require(t, "kcat"), "-P", "-b", brokers, "-t", topic, "-K", "|")
+	cmd.Stdin = strings.NewReader(data)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("kcat -P: %v: %s", err, out)
+	}
 }
