@@ -162,6 +162,20 @@ func readBack(t *testing.T, brokers, topic string, n int64) {
 	}
 }
 
+// midStream starts a private cluster of the given size (replication as
+// many as nodes), fleetsim producing to it and the live reader, and returns
+// once records flow: the moment for a fault.
+func midStream(t *testing.T, nodes, port int) (*cluster, *simRun, func() int64, string) {
+	t.Helper()
+	c := startCluster(t, nodes, port)
+	prefix := fmt.Sprintf("fault%d.", nodes)
+	topic := prefix + "vehicles"
+	sim := startSim(t, simArgs(c.brokers, prefix, nodes)...)
+	consumed := liveReader(t, c.brokers, topic)
+	testutil.Eventually(t, 60*time.Second, "records flowing", func() bool { return consumed() > 1000 })
+	return c, sim, consumed, topic
+}
+
 // everyRecordOnce waits for fleetsim to finish after a fault and checks
 // that nothing failed, and that the live reader, kcat and `fleetwatch
 // snapshot` each read exactly the vehicle records it produced.
@@ -193,12 +207,7 @@ func simArgs(brokers, prefix string, replication int) []string {
 // while fleetsim produces with acks=all and idempotence. Nothing fails,
 // nothing is lost, nothing is read twice.
 func TestFaultLeaderKilled(t *testing.T) {
-	c := startCluster(t, 3, 29092)
-	const prefix = "fault3."
-	topic := prefix + "vehicles"
-	sim := startSim(t, simArgs(c.brokers, prefix, 3)...)
-	consumed := liveReader(t, c.brokers, topic)
-	testutil.Eventually(t, 60*time.Second, "records flowing", func() bool { return consumed() > 1000 })
+	c, sim, consumed, topic := midStream(t, 3, 29092)
 	leader := c.leader(topic, 0)
 	c.script("kill", strconv.Itoa(int(leader)))
 	t.Logf("killed node %d, leader of %s/0, after %d records", leader, topic, consumed())
@@ -209,12 +218,7 @@ func TestFaultLeaderKilled(t *testing.T) {
 // A single broker killed and started again mid-stream: fleetsim and the
 // live reader carry on without a restart, and every record arrives once.
 func TestFaultBrokerRestarted(t *testing.T) {
-	c := startCluster(t, 1, 29192)
-	const prefix = "fault1."
-	topic := prefix + "vehicles"
-	sim := startSim(t, simArgs(c.brokers, prefix, 1)...)
-	consumed := liveReader(t, c.brokers, topic)
-	testutil.Eventually(t, 60*time.Second, "records flowing", func() bool { return consumed() > 1000 })
+	c, sim, consumed, topic := midStream(t, 1, 29192)
 	c.script("kill", "1")
 	before := consumed()
 	c.script("start", "1")
