@@ -80,6 +80,7 @@ type Screen struct {
 	swatch                     map[string]lipgloss.Style
 	stationNames               map[string]string
 	stationLines               map[string][]string
+	lineNames                  map[string]string
 }
 
 // lineTags marks a station with its lines' initials in their colours, so
@@ -119,7 +120,9 @@ func NewScreen(net *network.Network, profile termenv.Profile, keys []HelpLine) *
 		s.stationNames[st.ID] = st.Name
 		s.stationLines[st.ID] = st.Lines
 	}
+	s.lineNames = make(map[string]string, len(net.Lines))
 	for _, l := range net.Lines {
+		s.lineNames[l.ID] = l.Name
 		c := l.Color
 		if c == "" {
 			c = "#c0c0c0"
@@ -245,12 +248,8 @@ func (s *Screen) header(f Frame, w int) string {
 func (s *Screen) sidePanel(snap model.Snapshot, st Status, w, h int) []string {
 	var out []string
 	out = append(out, s.bold.Render("LINE            VEH  KM/H HEADWAY"))
-	names := map[string]string{}
-	for _, l := range s.net.Lines {
-		names[l.ID] = l.Name
-	}
 	for _, l := range snap.Lines {
-		name := safe(cmp.Or(names[l.Line], l.Line))
+		name := s.lineName(l.Line)
 		sw, ok := s.swatch[l.Line]
 		if !ok {
 			sw = s.dim

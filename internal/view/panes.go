@@ -101,12 +101,7 @@ func scrolled(head, rows []string, sel, w, h int) []string {
 
 // lineName is a line's display name from the network, else its id.
 func (s *Screen) lineName(id string) string {
-	for _, l := range s.net.Lines {
-		if l.ID == id {
-			return safe(l.Name)
-		}
-	}
-	return safe(id)
+	return safe(cmp.Or(s.lineNames[id], id))
 }
 
 func (s *Screen) stopName(id string) string {
