@@ -103,7 +103,6 @@ live() {
     sleep 4
     local pid; pid=$(pgrep -n -f "fleetwatch -b $broker --vehicles-topic $p.vehicles")
     local c0 c1; c0=$(cpu_of "$pid"); sleep 15; c1=$(cpu_of "$pid")
-    local bar; bar=$(tmux capture-pane -p -t "$name" | tail -1)
     local stream
     stream=$(tmux capture-pane -p -t "$name" | python3 -c 'import re,sys
 m=[re.search(r"vehicles +\S* +(\d+) +(\d+)", l) for l in sys.stdin]
