@@ -239,7 +239,7 @@ func TestTopicDeletedAndRecreatedWhileWatching(t *testing.T) {
 	}
 	produce([]string{"r1", "r2", "r3"}, "red")
 	s := startTmux(t, 140, 30, bin+" -b "+addr+" --from earliest --vehicles-topic "+topic)
-	s.waitFor(30*time.Second, "the first three vehicles", func(sc string) bool { return strings.Contains(sc, "3 vehicles on 1 lines") })
+	s.waitFor(30*time.Second, "the first three vehicles", func(sc string) bool { return strings.Contains(sc, "3 vehicles on 1 line") })
 
 	admin, err := sarama.NewClusterAdmin([]string{addr}, sarama.NewConfig())
 	if err != nil {

@@ -43,3 +43,12 @@ func (v Viewport) Project(p orb.Point) (x, y float64) {
 	y = float64(v.H)/2 - (m[1]-v.Center[1])/(v.MetersPerDot*v.Aspect)
 	return x, y
 }
+
+// Unproject returns the lon/lat point at a dot position, the inverse of Project.
+func (v Viewport) Unproject(x, y float64) orb.Point {
+	m := orb.Point{
+		(x-float64(v.W)/2)*v.MetersPerDot + v.Center[0],
+		(float64(v.H)/2-y)*v.MetersPerDot*v.Aspect + v.Center[1],
+	}
+	return project.Mercator.ToWGS84(m)
+}

@@ -7,7 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetwatch/fleetwatch/internal/learn"
 	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/network"
 )
 
 // Store owns the fleet state. Records are decoded by the goroutine that
@@ -19,6 +21,13 @@ type Store struct {
 	opts    Options
 	rejects []Rejected // newest last, at most keepRejects
 	latency latencyHist
+
+	// learner draws the network from the data when no file gives one;
+	// learned is the last network built from it, shared read-only.
+	learner   *learn.Traces
+	learned   *network.Network
+	builtAt   time.Time
+	builtFrom uint64
 }
 
 // latencyHist counts, per millisecond up to 10 s, how old records were when
@@ -79,6 +88,13 @@ type Options struct {
 	// make every other vehicle look stale. 0 trusts every time (the demo,
 	// whose simulated clock runs ahead on purpose).
 	MaxAhead time.Duration
+	// Learn draws lines from vehicle traces and places stations from their
+	// records (Network), for data that comes without a network file. Base
+	// is what files gave (nil for none), drawn under what is learned, and
+	// Name the learned network's title.
+	Learn bool
+	Base  *network.Network
+	Name  string
 }
 
 // DefaultMaxAhead is how far ahead of the wall clock a report may be stamped.
@@ -110,7 +126,32 @@ func NewStore(opts Options) *Store {
 	if opts.Window > 0 {
 		f.SetWindow(opts.Window)
 	}
-	return &Store{fleet: f, opts: opts}
+	s := &Store{fleet: f, opts: opts}
+	if opts.Learn {
+		s.learner = learn.New()
+	}
+	return s
+}
+
+// rebuildEvery spaces rebuilds of the learned network: it changes with
+// almost every report, and each rebuild redraws the map's static layer.
+const rebuildEvery = time.Second
+
+// Network returns the network learned from the data so far at wall time
+// now, and a version that changes when the network does; nil when the store
+// does not learn. The network is shared: readers must not modify it.
+func (s *Store) Network(now time.Time) (*network.Network, uint64) {
+	if s.learner == nil {
+		return nil, 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.learner.Version()
+	if s.learned == nil || v != s.builtFrom && now.Sub(s.builtAt) >= rebuildEvery {
+		s.learned = s.learner.Build(s.opts.Base, s.opts.Name)
+		s.builtAt, s.builtFrom = now, v
+	}
+	return s.learned, s.builtFrom
 }
 
 // clampFuture sets a report's time to now when it is more than ahead of it.
@@ -207,6 +248,11 @@ func (s *Store) Handle(batch []model.Record) {
 	}
 	for _, ev := range events {
 		s.fleet.Apply(ev)
+	}
+	if s.learner != nil {
+		for _, ev := range events {
+			s.learner.Observe(ev)
+		}
 	}
 	for _, r := range rejected {
 		if r.counted {

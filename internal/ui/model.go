@@ -27,6 +27,12 @@ type Source interface {
 	Rejects() []view.Reject // the last refused records, newest last
 }
 
+// NetworkSource is a Source that learns the network from the data: the
+// screen redraws the map's lines and stations when the version changes.
+type NetworkSource interface {
+	Network(now time.Time) (*network.Network, uint64)
+}
+
 // DefaultFPS caps redraws per second.
 const DefaultFPS = 15
 
@@ -36,7 +42,7 @@ type keyMap struct {
 	Left, Right, Up, Down key.Binding
 	Tab, BackTab, Enter   key.Binding
 	Back, Search, Follow  key.Binding
-	Sort                  key.Binding
+	Sort, Density         key.Binding
 	Rejects, Help, Quit   key.Binding
 }
 
@@ -44,7 +50,7 @@ func defaultKeys() keyMap {
 	return keyMap{
 		ZoomIn:  key.NewBinding(key.WithKeys("+", "=", "a"), key.WithHelp("+ a", "zoom in")),
 		ZoomOut: key.NewBinding(key.WithKeys("-", "z"), key.WithHelp("- z", "zoom out")),
-		Fit:     key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "whole network")),
+		Fit:     key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "fit the view")),
 		Left:    key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("← h", "pan left")),
 		Right:   key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→ l", "pan right")),
 		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑ k", "pan up")),
@@ -56,6 +62,7 @@ func defaultKeys() keyMap {
 		Search:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "find by id or name")),
 		Follow:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow selection")),
 		Sort:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort vehicles")),
+		Density: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "density view")),
 		Rejects: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rejected messages")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "toggle this help")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -71,7 +78,7 @@ const (
 func (k keyMap) helpLines() []view.HelpLine {
 	var out []view.HelpLine
 	for _, b := range []key.Binding{k.ZoomIn, k.ZoomOut, k.Fit, k.Left, k.Right, k.Up, k.Down, k.Tab, k.Enter, k.Back,
-		k.Search, k.Follow, k.Sort, k.Rejects, k.Help, k.Quit} {
+		k.Search, k.Follow, k.Sort, k.Density, k.Rejects, k.Help, k.Quit} {
 		h := b.Help()
 		out = append(out, view.HelpLine{Key: h.Key, Desc: h.Desc})
 	}
@@ -117,6 +124,8 @@ type Model struct {
 	prevTotal  int64
 	// lastKey is the frame time of the last key press, for the idle timeout.
 	lastKey time.Time
+	// netVersion is the learned network's version the map draws.
+	netVersion uint64
 }
 
 // WithIdleTimeout returns the model set to quit when no key is pressed for d.
@@ -346,6 +355,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				}
 				m.say("following " + m.selected + " (f stops)")
 			}
+		case key.Matches(msg, m.keys.Density):
+			d := m.screen.Map().DensityMode().Next()
+			m.screen.Map().SetDensity(d)
+			m.say(d.String() + " (d switches)")
 		case key.Matches(msg, m.keys.Sort):
 			m.sort = m.sort.Next()
 			if m.pane != view.PaneVehicles {
@@ -363,6 +376,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.snap = m.src.Snapshot(m.now)
 		m.stat = m.src.Status()
+		if ns, ok := m.src.(NetworkSource); ok {
+			if net, v := ns.Network(m.now); net != nil && v != m.netVersion {
+				m.screen.SetNetwork(net)
+				m.netVersion = v
+			}
+		}
 		m.track()
 		if !m.msgUntil.IsZero() && m.now.After(m.msgUntil) {
 			m.message, m.msgUntil = "", time.Time{}

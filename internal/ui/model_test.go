@@ -42,7 +42,7 @@ func TestModelRedrawsOnFramesOnlyAndHandlesKeys(t *testing.T) {
 		t.Fatalf("frame: cmd %v, %d snapshots", cmd, src.snaps)
 	}
 	screen := m.View()
-	if rows := strings.Split(screen, "\n"); len(rows) != 30 || !strings.Contains(rows[0], "1 vehicles on 1 lines") {
+	if rows := strings.Split(screen, "\n"); len(rows) != 30 || !strings.Contains(rows[0], "1 vehicle on 1 line") {
 		t.Fatalf("screen:\n%s", screen)
 	}
 	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'?'}})

@@ -81,6 +81,8 @@ type Screen struct {
 	stationNames               map[string]string
 	stationLines               map[string][]string
 	lineNames                  map[string]string
+	r                          *lipgloss.Renderer
+	titleText                  string
 }
 
 // lineTags marks a station with its lines' initials in their colours, so
@@ -106,14 +108,27 @@ func (s *Screen) lineTags(st model.StationState) string {
 func NewScreen(net *network.Network, profile termenv.Profile, keys []HelpLine) *Screen {
 	r := lipgloss.NewRenderer(io.Discard)
 	r.SetColorProfile(profile)
-	s := &Screen{net: net, m: NewMap(net, profile), plain: profile == termenv.Ascii, keys: keys,
-		title:  r.NewStyle().Bold(true).Foreground(lipgloss.Color("#ffffff")).Background(lipgloss.Color("#30475e")),
-		dim:    r.NewStyle().Foreground(lipgloss.Color("#8a8a8a")),
-		bold:   r.NewStyle().Bold(true),
-		warn:   r.NewStyle().Bold(true).Foreground(lipgloss.Color("#ff5f5f")),
-		ok:     r.NewStyle().Foreground(lipgloss.Color("#5fd75f")),
-		swatch: map[string]lipgloss.Style{},
+	s := &Screen{m: NewMap(net, profile), plain: profile == termenv.Ascii, keys: keys, r: r,
+		title: r.NewStyle().Bold(true).Foreground(lipgloss.Color("#ffffff")).Background(lipgloss.Color("#30475e")),
+		dim:   r.NewStyle().Foreground(lipgloss.Color("#8a8a8a")),
+		bold:  r.NewStyle().Bold(true),
+		warn:  r.NewStyle().Bold(true).Foreground(lipgloss.Color("#ff5f5f")),
+		ok:    r.NewStyle().Foreground(lipgloss.Color("#5fd75f")),
 	}
+	s.setNet(net)
+	return s
+}
+
+// SetNetwork replaces the network shown: a network learned from the data
+// grows as it arrives. The view (zoom, pan) stays.
+func (s *Screen) SetNetwork(net *network.Network) {
+	s.setNet(net)
+	s.m.SetNetwork(net)
+}
+
+func (s *Screen) setNet(net *network.Network) {
+	s.net = net
+	s.swatch = make(map[string]lipgloss.Style, len(net.Lines))
 	s.stationNames = make(map[string]string, len(net.Stations))
 	s.stationLines = make(map[string][]string, len(net.Stations))
 	for _, st := range net.Stations {
@@ -123,14 +138,13 @@ func NewScreen(net *network.Network, profile termenv.Profile, keys []HelpLine) *
 	s.lineNames = make(map[string]string, len(net.Lines))
 	for _, l := range net.Lines {
 		s.lineNames[l.ID] = l.Name
-		c := l.Color
-		if c == "" {
-			c = "#c0c0c0"
-		}
-		s.swatch[l.ID] = r.NewStyle().Foreground(lipgloss.Color(c)).Bold(true)
+		s.swatch[l.ID] = s.r.NewStyle().Foreground(lipgloss.Color(lineColorOf(l))).Bold(true)
 	}
-	return s
 }
+
+// SetTitle names what the screen shows in its header (the topics and the
+// cluster, when no network file names it).
+func (s *Screen) SetTitle(t string) { s.titleText = t }
 
 // Map returns the screen's map, to zoom and pan it.
 func (s *Screen) Map() *Map { return s.m }
@@ -163,7 +177,7 @@ func (s *Screen) Render(f Frame, w, h int) string {
 		return ""
 	}
 	lines := make([]string, 0, h)
-	lines = append(lines, s.header(f, w))
+	lines = append(lines, "") // the header, once the map has said what it left out
 	bodyH := max(h-2, 0)
 	side := sideWidth(w, f.Pane)
 	mapW := w
@@ -175,6 +189,7 @@ func (s *Screen) Render(f Frame, w, h int) string {
 		stale = time.Minute
 	}
 	mapRows := s.m.Render(f.Snap.Vehicles, f.Snap.AsOf, stale, f.Selected, mapW, bodyH)
+	lines[0] = s.header(f, w)
 	var panel []string
 	if side > 0 {
 		switch {
@@ -226,17 +241,20 @@ func fit(s string, w int) string {
 }
 
 func (s *Screen) header(f Frame, w int) string {
-	name := safe(s.net.Name)
-	if name == "" {
-		name = "network"
-	}
+	name := safe(cmp.Or(s.titleText, s.net.Name, "network"))
 	lineCount := 0
 	for _, l := range f.Snap.Lines {
 		if l.Vehicles > 0 {
 			lineCount++
 		}
 	}
-	left := fmt.Sprintf(" fleetwatch · %s · %d vehicles on %d lines", name, len(f.Snap.Vehicles), lineCount)
+	left := fmt.Sprintf(" fleetwatch · %s · %s", name, plural(len(f.Snap.Vehicles), "vehicle"))
+	if lineCount > 0 {
+		left += " on " + plural(lineCount, "line")
+	}
+	if out := s.m.Outside(); out > 0 && len(f.Snap.Vehicles) > 0 {
+		left += fmt.Sprintf(" · %d outside the view", out)
+	}
 	right := ""
 	if !f.Now.IsZero() {
 		right = f.Now.UTC().Format("15:04:05Z") + " "
@@ -247,7 +265,10 @@ func (s *Screen) header(f Frame, w int) string {
 
 func (s *Screen) sidePanel(snap model.Snapshot, st Status, w, h int) []string {
 	var out []string
-	out = append(out, s.bold.Render("LINE            VEH  KM/H HEADWAY"))
+	zones := s.zoneTable(snap)
+	if len(snap.Lines) > 0 || len(zones) == 0 {
+		out = append(out, s.bold.Render("LINE            VEH  KM/H HEADWAY"))
+	}
 	for _, l := range snap.Lines {
 		name := s.lineName(l.Line)
 		sw, ok := s.swatch[l.Line]
@@ -256,6 +277,12 @@ func (s *Screen) sidePanel(snap model.Snapshot, st Status, w, h int) []string {
 		}
 		label := sw.Render("■") + " " + fit(name, 13)
 		out = append(out, fmt.Sprintf("%s %4d %5.1f %7s", label, l.Vehicles, l.AvgSpeedKmh, duration(l.HeadwayS)))
+	}
+	if len(zones) > 0 {
+		if len(out) > 0 {
+			out = append(out, "")
+		}
+		out = append(out, zones...)
 	}
 	spark := w - 26 // the sparkline takes what the figures leave
 	out = append(out, "", s.bold.Render(fmt.Sprintf("%-8s %-*s %6s %7s", "STREAM", spark, "", "EV/S", "LAG")))
@@ -290,6 +317,14 @@ func (s *Screen) sidePanel(snap model.Snapshot, st Status, w, h int) []string {
 		out[i] = fit(" "+out[i], w)
 	}
 	return out
+}
+
+// plural writes a count with its noun: "1 vehicle", "3 vehicles".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // sparkBlocks are the eight heights of a sparkline cell.

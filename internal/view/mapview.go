@@ -24,8 +24,15 @@ const (
 	colLabel
 	colUnknown // vehicles of a line the network does not know
 	colStale
-	firstLineColor
+	colHeat // five shades of density, sparse to crowded
+	firstLineColor = colHeat + geo.Color(len(heatColors))
 )
+
+// heatColors shade density cells from a few vehicles (cool) to many (hot).
+var heatColors = [...]string{"#3a6ea5", "#2fa6a0", "#8cc63f", "#f2b134", "#ef4b3f"}
+
+// heatGlyphs fill a density cell more the more vehicles it holds.
+var heatGlyphs = [...]rune{'⡀', '⣀', '⣤', '⣶', '⣿'}
 
 // mapMargin keeps the network off the canvas edge, in dots.
 const mapMargin = 3
@@ -38,18 +45,51 @@ type Map struct {
 	lineColor map[string]geo.Color
 	palette   []string // nil: plain text
 	bold      []string
+	profile   termenv.Profile
 
 	cols, rows int
-	zoom       float64   // 1 shows the whole network
-	pan        orb.Point // Mercator metres from the whole network's centre
+	zoom       float64   // 1 shows the whole fitted bound
+	pan        orb.Point // Mercator metres from the fitted bound's centre
 	vp         geo.Viewport
-	fitCenter  orb.Point // Mercator centre of the whole network
+	fit        orb.Bound // lon/lat: what a zoom of 1 shows
+	fitCenter  orb.Point // Mercator centre of fit
+	// followData fits the view to the vehicles and stations, frame by
+	// frame, instead of to the network: right when no network file was
+	// given. moved stops it once the operator pans or zooms.
+	followData bool
+	moved      bool
+	outside    int // vehicles of the last frame outside the view
+	density    Density
+	dense      bool // the last frame was drawn as density
 	static     *geo.Canvas
 	frame      *geo.Canvas
 	owner      []cellOwner // per cell, the vehicle drawn there this frame
+	count      []uint32    // per cell, the vehicles there this frame
 	touched    []int32     // the cells that have an owner
+	pts        []orb.Point // scratch: the points the data fit looks at
 	buf        []byte
 }
+
+// Density says when vehicles are drawn as shaded cells (how many each cell
+// holds) instead of markers.
+type Density uint8
+
+// Density modes: automatic where markers would hide one another, always, or never.
+const (
+	DensityAuto Density = iota
+	DensityOn
+	DensityOff
+)
+
+func (d Density) String() string {
+	return [...]string{"density view where vehicles crowd", "density view", "markers"}[d]
+}
+
+// Next is the mode the density key switches to.
+func (d Density) Next() Density { return (d + 1) % 3 }
+
+// world is what a view that follows the data shows before any arrives.
+var world = orb.Bound{Min: orb.Point{-170, -58}, Max: orb.Point{170, 75}}
 
 // Zoom limits: from a quarter of the fitted scale to street level.
 const (
@@ -60,6 +100,7 @@ const (
 // ZoomBy scales the map by factor (above 1 zooms in) about the centre of the view.
 func (m *Map) ZoomBy(factor float64) {
 	m.zoom = math.Max(minZoom, math.Min(maxZoom, m.zoom*factor))
+	m.moved = true
 	m.static = nil
 }
 
@@ -67,13 +108,45 @@ func (m *Map) ZoomBy(factor float64) {
 func (m *Map) Pan(fx, fy float64) {
 	m.pan[0] += fx * float64(m.vp.W) * m.vp.MetersPerDot
 	m.pan[1] -= fy * float64(m.vp.H) * m.vp.MetersPerDot * m.vp.Aspect
+	m.moved = true
 	m.static = nil
 }
 
-// Fit shows the whole network again.
+// Fit shows the whole network again, or, following the data, fits the
+// view to the fleet and keeps it fitted as data arrives.
 func (m *Map) Fit() {
-	m.zoom, m.pan = 1, orb.Point{}
+	m.zoom, m.pan, m.moved = 1, orb.Point{}, false
+	if m.followData {
+		m.fit = orb.Bound{} // refit at the next frame, however small the change
+	}
 	m.static = nil
+}
+
+// FollowData makes the view fit the vehicles and stations as they arrive,
+// instead of the network, until the operator pans or zooms.
+func (m *Map) FollowData(on bool) {
+	m.followData = on
+	m.Fit()
+}
+
+// SetDensity sets when vehicles are drawn as density.
+func (m *Map) SetDensity(d Density) { m.density = d }
+
+// DensityMode is the density setting.
+func (m *Map) DensityMode() Density { return m.density }
+
+// Outside is how many vehicles the last frame could not show: outside the
+// view, including the outliers a fitted view leaves out.
+func (m *Map) Outside() int { return m.outside }
+
+// Dense reports whether the last frame drew vehicles as density.
+func (m *Map) Dense() bool { return m.dense }
+
+// View is the lon/lat bound the last frame showed.
+func (m *Map) View() orb.Bound {
+	lo := m.vp.Unproject(0, float64(m.vp.H))
+	hi := m.vp.Unproject(float64(m.vp.W), 0)
+	return orb.Bound{Min: lo, Max: hi}
 }
 
 // CenterOn moves the view so that the lon/lat point is in its middle,
@@ -81,14 +154,15 @@ func (m *Map) Fit() {
 func (m *Map) CenterOn(lon, lat float64) {
 	c := project.WGS84.ToMercator(orb.Point{lon, lat})
 	m.pan = orb.Point{c[0] - m.fitCenter[0], c[1] - m.fitCenter[1]}
+	m.moved = true
 	m.static = nil
 }
 
 // Show zooms and pans so that the lon/lat bound fills the view (a point is
 // shown at a street-level zoom).
 func (m *Map) Show(b orb.Bound) {
-	whole := project.WGS84.ToMercator(m.net.Bound.Max)
-	wholeLo := project.WGS84.ToMercator(m.net.Bound.Min)
+	whole := project.WGS84.ToMercator(m.fit.Max)
+	wholeLo := project.WGS84.ToMercator(m.fit.Min)
 	hi, lo := project.WGS84.ToMercator(b.Max), project.WGS84.ToMercator(b.Min)
 	z := math.Min((whole[0]-wholeLo[0])/math.Max(hi[0]-lo[0], 1), (whole[1]-wholeLo[1])/math.Max(hi[1]-lo[1], 1))
 	m.zoom = math.Max(minZoom, math.Min(maxZoom, math.Min(z*0.9, 16)))
@@ -128,31 +202,86 @@ func (m *Map) VehicleAt(col, row int, vehicles []model.VehiclePosition) (string,
 // NewMap prepares a map of the network for a terminal of the given colour
 // profile; termenv.Ascii gives plain text.
 func NewMap(net *network.Network, profile termenv.Profile) *Map {
-	m := &Map{net: net, lineColor: map[string]geo.Color{}, zoom: 1}
-	lo, hi := project.WGS84.ToMercator(net.Bound.Min), project.WGS84.ToMercator(net.Bound.Max)
-	m.fitCenter = orb.Point{(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2}
+	// Without lines or stations there is nothing to fit but the data.
+	m := &Map{zoom: 1, profile: profile, followData: len(net.Lines) == 0 && len(net.Stations) == 0}
+	m.SetNetwork(net)
+	return m
+}
+
+// SetNetwork replaces the network drawn (a learned network grows as data
+// arrives), keeping the operator's zoom and pan.
+func (m *Map) SetNetwork(net *network.Network) {
+	m.net = net
+	m.lineColor = make(map[string]geo.Color, len(net.Lines))
 	hexes := []string{"", "#9e9e9e", "#d0d0d0", "#ffffff", "#6c6c6c"}
+	hexes = append(hexes, heatColors[:]...)
 	for i, l := range net.Lines {
 		m.lineColor[l.ID] = firstLineColor + geo.Color(i)
-		c := l.Color
-		if c == "" {
-			c = "#c0c0c0"
-		}
-		hexes = append(hexes, c)
+		hexes = append(hexes, lineColorOf(l))
 	}
-	if profile != termenv.Ascii {
+	m.palette, m.bold = nil, nil
+	if m.profile != termenv.Ascii {
 		m.palette = make([]string, len(hexes))
 		m.bold = make([]string, len(hexes))
 		for i, h := range hexes {
 			if h == "" {
 				continue
 			}
-			seq := profile.Color(h).Sequence(false)
+			seq := m.profile.Color(h).Sequence(false)
 			m.palette[i] = "\x1b[" + seq + "m"
 			m.bold[i] = "\x1b[1;" + seq + "m"
 		}
 	}
-	return m
+	if !m.followData {
+		m.setFit(net.Bound)
+	}
+	m.static = nil
+}
+
+// lineColorOf is a line's own colour, else a stable one from its id.
+func lineColorOf(l network.Line) string {
+	if l.Color != "" {
+		return l.Color
+	}
+	return network.ColorFor(l.ID)
+}
+
+func (m *Map) setFit(b orb.Bound) {
+	m.fit = b
+	lo, hi := project.WGS84.ToMercator(b.Min), project.WGS84.ToMercator(b.Max)
+	m.fitCenter = orb.Point{(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2}
+	m.static = nil
+}
+
+// followFit refits the view to the bulk of the vehicles and stations while
+// it follows the data. A change under a tenth of the view is ignored, so
+// the map does not twitch with every report.
+func (m *Map) followFit(vehicles []model.VehiclePosition) {
+	if !m.followData || m.moved {
+		return
+	}
+	m.pts = m.pts[:0]
+	stride := max(1, len(vehicles)/4096)
+	for i := 0; i < len(vehicles); i += stride {
+		m.pts = append(m.pts, orb.Point{vehicles[i].Lon, vehicles[i].Lat})
+	}
+	for _, s := range m.net.Stations {
+		m.pts = append(m.pts, s.Pos)
+	}
+	b, ok := geo.BulkBound(m.pts)
+	if !ok {
+		if m.fit.IsEmpty() {
+			m.setFit(world) // nothing yet: the basemap shows where on Earth we are
+		}
+		return
+	}
+	old := m.fit
+	if tol := 0.1 * math.Max(old.Max[0]-old.Min[0], old.Max[1]-old.Min[1]); !old.IsEmpty() &&
+		math.Abs(b.Min[0]-old.Min[0]) < tol && math.Abs(b.Max[0]-old.Max[0]) < tol &&
+		math.Abs(b.Min[1]-old.Min[1]) < tol && math.Abs(b.Max[1]-old.Max[1]) < tol {
+		return
+	}
+	m.setFit(b)
 }
 
 func (m *Map) resize(cols, rows int) {
@@ -162,7 +291,7 @@ func (m *Map) resize(cols, rows int) {
 	m.cols, m.rows = cols, rows
 	m.static = geo.NewCanvas(cols, rows)
 	m.frame = geo.NewCanvas(cols, rows)
-	m.vp = geo.Fit(m.net.Bound, m.static.DotsW(), m.static.DotsH(), mapMargin)
+	m.vp = geo.Fit(m.fit, m.static.DotsW(), m.static.DotsH(), mapMargin)
 	m.vp.MetersPerDot /= m.zoom
 	m.vp.Center[0] += m.pan[0]
 	m.vp.Center[1] += m.pan[1]
@@ -318,6 +447,7 @@ func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale tim
 	if cols <= 0 || rows <= 0 {
 		return out
 	}
+	m.followFit(vehicles)
 	m.resize(cols, rows)
 	m.frame.CopyFrom(m.static)
 	// Each vehicle is projected once (the Mercator formula is most of a
@@ -331,18 +461,24 @@ func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale tim
 	m.touched = m.touched[:0]
 	var sel *model.VehiclePosition
 	dw, dh := float64(m.frame.DotsW()), float64(m.frame.DotsH())
+	if len(m.count) != cols*rows {
+		m.count = make([]uint32, cols*rows)
+	}
+	inView := 0
 	for i := range vehicles {
 		v := &vehicles[i]
 		x, y := m.vp.Project(orb.Point{v.Lon, v.Lat})
 		if x < 0 || y < 0 || x >= dw || y >= dh {
 			continue
 		}
+		inView++
+		cell := (int(y)/4)*cols + int(x)/2
+		m.count[cell]++
 		if v.VehicleID == selected && selected != "" {
 			sel = v
 			continue
 		}
 		mark, col, quiet := m.mark(v, asOf, stale)
-		cell := (int(y)/4)*cols + int(x)/2
 		o := &m.owner[cell]
 		live := !quiet
 		if o.id != "" && (o.live && !live || o.live == live && o.id < v.VehicleID) {
@@ -353,13 +489,30 @@ func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale tim
 		}
 		*o = cellOwner{id: v.VehicleID, live: live, mark: mark, color: col}
 	}
+	m.outside = len(vehicles) - inView
+	// Markers hide one another where vehicles crowd: past a quarter of
+	// them hidden, shading cells by how many they hold tells more.
+	m.dense = m.density == DensityOn || m.density == DensityAuto && inView-len(m.touched) > max(20, inView/4)
+	top := uint32(1)
+	if m.dense {
+		for _, cell := range m.touched {
+			top = max(top, m.count[cell])
+		}
+	}
 	for _, cell := range m.touched {
 		o := &m.owner[cell]
-		m.frame.SetGlyph(int(cell)%cols, int(cell)/cols, o.mark, o.color)
+		if m.dense {
+			lvl := heatLevel(m.count[cell], top)
+			m.frame.SetGlyph(int(cell)%cols, int(cell)/cols, heatGlyphs[lvl], colHeat+geo.Color(lvl))
+		} else {
+			m.frame.SetGlyph(int(cell)%cols, int(cell)/cols, o.mark, o.color)
+		}
 		*o = cellOwner{}
+		m.count[cell] = 0
 	}
 	if sel != nil {
 		x, y := m.vp.Project(orb.Point{sel.Lon, sel.Lat})
+		m.count[(int(y)/4)*cols+int(x)/2] = 0 // counted, but maybe in no touched cell
 		m.frame.SetGlyph(int(x)/2, int(y)/4, markSelected, colLabel)
 	}
 	for r := range rows {
@@ -367,4 +520,14 @@ func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale tim
 		out = append(out, string(m.buf))
 	}
 	return out
+}
+
+// heatLevel places a cell's count among the five shades on a log scale, so
+// a city centre with hundreds does not flatten the suburbs with a few.
+func heatLevel(n, top uint32) int {
+	if top <= 1 {
+		return 0
+	}
+	f := math.Log1p(float64(n)) / math.Log1p(float64(top))
+	return max(0, min(len(heatGlyphs)-1, int(math.Ceil(f*float64(len(heatGlyphs))))-1))
 }
