@@ -227,3 +227,22 @@ func (c *Canvas) AppendRow(buf []byte, row int, dots, glyphs []string) []byte {
 	}
 	return buf
 }
+
+// Underlay shows under's dots in the cells of c that show nothing, and
+// leaves the others alone: a basemap drawn this way never hides a line, a
+// station, a label or a vehicle, nor lends them its dots.
+func (c *Canvas) Underlay(under *Canvas) {
+	for i := range c.mask {
+		if c.mask[i] == 0 && c.glyph[i] == 0 && under.mask[i] != 0 {
+			c.mask[i] = under.mask[i]
+			c.color[i] = under.color[i]
+		}
+	}
+}
+
+// Clear empties the canvas for reuse.
+func (c *Canvas) Clear() {
+	clear(c.mask)
+	clear(c.color)
+	clear(c.glyph)
+}

@@ -345,7 +345,7 @@ func (g *gtfsReader) read() (*Network, error) {
 		n.Stations = append(n.Stations, Station{ID: id, Name: s.name, Lines: lines, Pos: s.pos})
 	}
 	slices.SortFunc(n.Stations, func(a, b Station) int { return strings.Compare(a.ID, b.ID) })
-	n.Bound = n.computeBound()
+	n.Bound = n.ComputeBound()
 	return n, nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/muesli/termenv"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/fleetwatch/fleetwatch/internal/basemap"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 	"github.com/fleetwatch/fleetwatch/internal/ui"
 )
@@ -35,7 +36,9 @@ type Config struct {
 	Stale          time.Duration
 	Window         time.Duration // the station board's rolling window
 	Network        *network.Network
-	Source         ui.Source // the shared fleet state every viewer reads
+	Basemap        *basemap.Basemap // outlines under the map; nil for none
+	Title          string           // what the header names ("" for the network's name)
+	Source         ui.Source        // the shared fleet state every viewer reads
 	Log            *slog.Logger
 }
 
@@ -201,7 +204,8 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		return nil
 	}
 	profile := bubbletea.MakeRenderer(sess).ColorProfile()
-	m := ui.New(s.cfg.Source, s.cfg.Network, profile, s.cfg.Stale).WithIdleTimeout(s.cfg.IdleTimeout).WithWindow(s.cfg.Window)
+	m := ui.New(s.cfg.Source, s.cfg.Network, profile, s.cfg.Stale).WithIdleTimeout(s.cfg.IdleTimeout).WithWindow(s.cfg.Window).
+		WithBasemap(s.cfg.Basemap, s.cfg.Title)
 	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithAltScreen(), tea.WithMouseCellMotion())...)
 	s.mu.Lock()
 	s.programs[p] = struct{}{}

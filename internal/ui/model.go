@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
+	"github.com/fleetwatch/fleetwatch/internal/basemap"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 	"github.com/fleetwatch/fleetwatch/internal/view"
@@ -42,7 +43,7 @@ type keyMap struct {
 	Left, Right, Up, Down key.Binding
 	Tab, BackTab, Enter   key.Binding
 	Back, Search, Follow  key.Binding
-	Sort, Density         key.Binding
+	Sort, Density, Base   key.Binding
 	Rejects, Help, Quit   key.Binding
 }
 
@@ -63,6 +64,7 @@ func defaultKeys() keyMap {
 		Follow:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow selection")),
 		Sort:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort vehicles")),
 		Density: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "density view")),
+		Base:    key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "basemap on/off")),
 		Rejects: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rejected messages")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "toggle this help")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -78,7 +80,7 @@ const (
 func (k keyMap) helpLines() []view.HelpLine {
 	var out []view.HelpLine
 	for _, b := range []key.Binding{k.ZoomIn, k.ZoomOut, k.Fit, k.Left, k.Right, k.Up, k.Down, k.Tab, k.Enter, k.Back,
-		k.Search, k.Follow, k.Sort, k.Density, k.Rejects, k.Help, k.Quit} {
+		k.Search, k.Follow, k.Sort, k.Density, k.Base, k.Rejects, k.Help, k.Quit} {
 		h := b.Help()
 		out = append(out, view.HelpLine{Key: h.Key, Desc: h.Desc})
 	}
@@ -131,6 +133,14 @@ type Model struct {
 // WithIdleTimeout returns the model set to quit when no key is pressed for d.
 func (m Model) WithIdleTimeout(d time.Duration) Model {
 	m.idle = d
+	return m
+}
+
+// WithBasemap returns the model drawing the outlines under the map, and
+// titled: both are the command line's to choose.
+func (m Model) WithBasemap(b *basemap.Basemap, title string) Model {
+	m.screen.SetBasemap(b)
+	m.screen.SetTitle(title)
 	return m
 }
 
@@ -359,6 +369,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			d := m.screen.Map().DensityMode().Next()
 			m.screen.Map().SetDensity(d)
 			m.say(d.String() + " (d switches)")
+		case key.Matches(msg, m.keys.Base):
+			if m.screen.Map().ToggleBasemap() {
+				m.say("basemap on (b hides it)")
+			} else {
+				m.say("basemap off (b shows it)")
+			}
 		case key.Matches(msg, m.keys.Sort):
 			m.sort = m.sort.Next()
 			if m.pane != view.PaneVehicles {

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
+	"github.com/fleetwatch/fleetwatch/internal/basemap"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 )
@@ -141,6 +142,9 @@ func (s *Screen) setNet(net *network.Network) {
 		s.swatch[l.ID] = s.r.NewStyle().Foreground(lipgloss.Color(lineColorOf(l))).Bold(true)
 	}
 }
+
+// SetBasemap sets the outlines drawn under the map (nil for none).
+func (s *Screen) SetBasemap(b *basemap.Basemap) { s.m.SetBasemap(b) }
 
 // SetTitle names what the screen shows in its header (the topics and the
 // cluster, when no network file names it).

@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/project"
 
+	"github.com/fleetwatch/fleetwatch/internal/basemap"
 	"github.com/fleetwatch/fleetwatch/internal/geo"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
@@ -24,7 +25,9 @@ const (
 	colLabel
 	colUnknown // vehicles of a line the network does not know
 	colStale
-	colHeat // five shades of density, sparse to crowded
+	colLand        // the basemap's coasts and user outlines, dim
+	colWater       // its lakes and rivers, dim blue
+	colHeat        // five shades of density, sparse to crowded
 	firstLineColor = colHeat + geo.Color(len(heatColors))
 )
 
@@ -63,6 +66,9 @@ type Map struct {
 	dense      bool // the last frame was drawn as density
 	static     *geo.Canvas
 	frame      *geo.Canvas
+	base       *basemap.Basemap
+	showBase   bool
+	under      *geo.Canvas // scratch: the basemap before it goes under the network
 	owner      []cellOwner // per cell, the vehicle drawn there this frame
 	count      []uint32    // per cell, the vehicles there this frame
 	touched    []int32     // the cells that have an owner
@@ -127,6 +133,19 @@ func (m *Map) Fit() {
 func (m *Map) FollowData(on bool) {
 	m.followData = on
 	m.Fit()
+}
+
+// SetBasemap sets the outlines drawn under everything (nil for none).
+func (m *Map) SetBasemap(b *basemap.Basemap) {
+	m.base, m.showBase = b, b != nil
+	m.static = nil
+}
+
+// ToggleBasemap shows or hides the basemap and reports whether it shows.
+func (m *Map) ToggleBasemap() bool {
+	m.showBase = !m.showBase && m.base != nil
+	m.static = nil
+	return m.showBase
 }
 
 // SetDensity sets when vehicles are drawn as density.
@@ -213,7 +232,7 @@ func NewMap(net *network.Network, profile termenv.Profile) *Map {
 func (m *Map) SetNetwork(net *network.Network) {
 	m.net = net
 	m.lineColor = make(map[string]geo.Color, len(net.Lines))
-	hexes := []string{"", "#9e9e9e", "#d0d0d0", "#ffffff", "#6c6c6c"}
+	hexes := []string{"", "#9e9e9e", "#d0d0d0", "#ffffff", "#6c6c6c", "#4a4a4a", "#2b4d6e"}
 	hexes = append(hexes, heatColors[:]...)
 	for i, l := range net.Lines {
 		m.lineColor[l.ID] = firstLineColor + geo.Color(i)
@@ -320,6 +339,38 @@ func (m *Map) drawStatic() {
 		c.Set(ix+1, iy+1, colStation)
 	}
 	m.drawTerminalLabels()
+	m.drawBasemap()
+}
+
+// drawBasemap puts the basemap under what is drawn. Points closer than a
+// dot to the last one drawn are skipped: a world coastline has hundreds of
+// thousands of points, and zoomed out most of them fall on one dot.
+func (m *Map) drawBasemap() {
+	if !m.showBase {
+		return
+	}
+	if m.under == nil || m.under.Cols != m.static.Cols || m.under.Rows != m.static.Rows {
+		m.under = geo.NewCanvas(m.static.Cols, m.static.Rows)
+	} else {
+		m.under.Clear()
+	}
+	view := m.View()
+	m.base.Within(view, func(p *basemap.Path) {
+		col := colLand
+		if p.Kind == basemap.Lake || p.Kind == basemap.River {
+			col = colWater
+		}
+		x0, y0 := m.vp.Project(p.Points[0])
+		for i, pt := range p.Points[1:] {
+			x1, y1 := m.vp.Project(pt)
+			if i < len(p.Points)-2 && math.Abs(x1-x0) < 1 && math.Abs(y1-y0) < 1 {
+				continue
+			}
+			m.under.Line(x0, y0, x1, y1, col)
+			x0, y0 = x1, y1
+		}
+	})
+	m.static.Underlay(m.under)
 }
 
 // drawTerminalLabels names the stations at the ends of each line where the
