@@ -42,14 +42,14 @@ func report(stderr io.Writer, prog string, err error) int {
 
 // connFlags are the Kafka connection and topic flags both binaries share.
 type connFlags struct {
-	fs      *pflag.FlagSet
-	config  string
-	cluster string
-	brokers string
-	props   []string
-	network string
-	gtfs    string
-	topics  [3]string
+	fs       *pflag.FlagSet
+	config   string
+	cluster  string
+	brokers  string
+	props    []string
+	networks []string
+	gtfs     string
+	topics   [3]string
 }
 
 func (c *connFlags) register(fs *pflag.FlagSet) {
@@ -58,7 +58,7 @@ func (c *connFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.config, "config", defaultConfigPath(), "config file with named clusters")
 	fs.StringVar(&c.cluster, "cluster", "", "a cluster of the config file (default: the file's default)")
 	fs.StringArrayVarP(&c.props, "property", "X", nil, "Kafka client property key=value, librdkafka/Java spelling (repeatable)")
-	fs.StringVar(&c.network, "network", "", "network GeoJSON file (default: the embedded network)")
+	fs.StringArrayVar(&c.networks, "network", nil, "network GeoJSON file; repeatable, the files are merged")
 	fs.StringVar(&c.gtfs, "gtfs", "", "static GTFS feed (.zip or directory) to use as the network instead")
 	fs.StringVar(&c.topics[model.KindVehicles], "vehicles-topic", "fleet.vehicles", "vehicle positions topic")
 	fs.StringVar(&c.topics[model.KindStations], "stations-topic", "fleet.stations", "station events topic")
@@ -103,16 +103,21 @@ func (c *connFlags) options() (kafka.Options, error) {
 	return kafka.Options{Brokers: brokers, Props: props}, nil
 }
 
-// loadNetwork reads the network the flags name: a GTFS feed, a GeoJSON file
-// or the embedded default.
-func (c *connFlags) loadNetwork() (*network.Network, error) {
+// loadNetwork reads the network the flags name: a GTFS feed or GeoJSON
+// files; with neither, the embedded Chicago network when embedded is set
+// (the simulator, the demo), else an empty one that the data will fill.
+func (c *connFlags) loadNetwork(embedded bool) (*network.Network, error) {
 	switch {
-	case c.gtfs != "" && c.network != "":
+	case c.gtfs != "" && len(c.networks) > 0:
 		return nil, usagef("--network and --gtfs: give one of them")
 	case c.gtfs != "":
 		return network.LoadGTFS(c.gtfs)
+	case len(c.networks) > 0:
+		return network.LoadAll(c.networks)
+	case embedded:
+		return network.Load("")
 	}
-	return network.Load(c.network)
+	return &network.Network{}, nil
 }
 
 func (c *connFlags) topicList() ([]kafka.Topic, error) {
@@ -146,12 +151,12 @@ func (c *connFlags) topicMap() map[model.Kind]string {
 }
 
 // parse parses args, turning pflag's errors into usage errors; help is
-// printed to stdout and reported as errHelp.
+// printed to stdout (see printHelp) and reported as errHelp.
 func parse(fs *pflag.FlagSet, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if errors.Is(err, pflag.ErrHelp) {
-		fmt.Fprintf(stdout, "Usage of %s:\n%s", fs.Name(), fs.FlagUsages())
+		printHelp(stdout, fs)
 		return errHelp
 	}
 	if err != nil {

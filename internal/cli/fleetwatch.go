@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/pflag"
 
+	"github.com/fleetwatch/fleetwatch/internal/basemap"
 	"github.com/fleetwatch/fleetwatch/internal/ingest"
 	"github.com/fleetwatch/fleetwatch/internal/kafka"
 	"github.com/fleetwatch/fleetwatch/internal/model"
@@ -39,6 +42,8 @@ type watchFlags struct {
 	fields      []string
 	valueFormat string
 	registry    string
+	basemaps    []string
+	zones       []string
 }
 
 func (w *watchFlags) register(fs *pflag.FlagSet, defaultFrom string) {
@@ -52,6 +57,71 @@ func (w *watchFlags) register(fs *pflag.FlagSet, defaultFrom string) {
 	fs.StringArrayVar(&w.fields, "field", nil, "read a field from a path of the message: name=path, dotted for nested members (vehicle_id=payload.unit.code); repeatable")
 	fs.StringVar(&w.valueFormat, "value-format", "auto", "message value format: json, avro, gtfs-rt, or auto to detect each message's")
 	fs.StringVar(&w.registry, "schema-registry", "", "Confluent-compatible schema registry URL, to read Avro messages")
+	fs.StringArrayVar(&w.basemaps, "basemap", nil, "GeoJSON outlines drawn dim under the map (roads, water, districts); repeatable; none hides the built-in world map")
+	fs.StringArrayVar(&w.zones, "zones", nil, "GeoJSON polygons: the zones vehicles without a line are counted by; repeatable")
+}
+
+// loadBasemap returns the outlines to draw under the map: the embedded
+// world map unless --basemap none, then the files given, on top.
+func (w *watchFlags) loadBasemap() (*basemap.Basemap, error) {
+	maps := []*basemap.Basemap{}
+	if !slices.Contains(w.basemaps, "none") {
+		world, err := basemap.Embedded()
+		if err != nil {
+			return nil, err
+		}
+		maps = append(maps, world)
+	}
+	for _, path := range w.basemaps {
+		if path == "none" {
+			continue
+		}
+		b, err := basemap.LoadGeoJSON(path)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		maps = append(maps, b)
+	}
+	return basemap.Merge(maps...), nil
+}
+
+// addZones adds the polygons of the --zones files to the network's zones.
+func (w *watchFlags) addZones(net *network.Network) (*network.Network, error) {
+	if len(w.zones) == 0 {
+		return net, nil
+	}
+	zn, err := network.LoadAll(w.zones)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if len(zn.Zones) == 0 {
+		return nil, usagef("--zones %s: no polygons in it", strings.Join(w.zones, ", "))
+	}
+	out := *net
+	out.Zones = append(slices.Clip(net.Zones), zn.Zones...)
+	return &out, nil
+}
+
+// title names what the screen shows when no demo does: the topics the user
+// chose and the cluster they come from.
+func (w *watchFlags) title(opts kafka.Options) string {
+	var topics []string
+	for _, k := range model.Kinds {
+		if w.fs.Changed(k.String() + "-topic") {
+			topics = append(topics, w.topics[k])
+		}
+	}
+	if len(topics) == 0 {
+		topics = []string{w.topics[model.KindVehicles]}
+	}
+	where := w.cluster
+	if where == "" {
+		where = opts.Brokers[0]
+		if n := len(opts.Brokers); n > 1 {
+			where += fmt.Sprintf(" +%d", n-1)
+		}
+	}
+	return strings.Join(topics, ", ") + " @ " + where
 }
 
 // decoder builds the record decoder the flags ask for.
@@ -84,6 +154,8 @@ func (w *watchFlags) decoder() (*model.Decoder, error) {
 // configuration and, with --demo, the running demo.
 type watch struct {
 	net   *network.Network
+	base  *basemap.Basemap
+	title string // "" to name the network, as the demo does
 	cfg   kafka.ConsumerConfig
 	store *ingest.Store
 	demo  *demo
@@ -117,11 +189,21 @@ func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := w.loadNetwork()
+	net, err := w.loadNetwork(w.demo)
 	if err != nil {
 		return nil, err
 	}
-	out := &watch{net: net}
+	if net, err = w.addZones(net); err != nil {
+		return nil, err
+	}
+	base, err := w.loadBasemap()
+	if err != nil {
+		return nil, err
+	}
+	out := &watch{net: net, base: base}
+	if !w.demo {
+		out.title = w.title(opts)
+	}
 	if w.demo {
 		if err := w.topicNames("--demo"); err != nil {
 			return nil, err
@@ -140,6 +222,10 @@ func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 		// The simulated clock runs --demo-speedup times faster than the
 		// wall clock: its times are right, and the screen follows them.
 		opt.MaxAhead, opt.DataClock = 0, true
+	} else {
+		// Whatever the files gave, the data may show more: lines the files
+		// do not draw, stations they do not place.
+		opt.Learn, opt.Base, opt.Name = true, net, out.title
 	}
 	out.store = ingest.NewStore(opt)
 	out.cfg = kafka.ConsumerConfig{Options: opts, Topics: topics, Start: start, Handler: out.store.Handle}
@@ -155,8 +241,11 @@ func (w *watch) close() {
 // Fleetwatch runs the fleetwatch command line and returns its exit code.
 func Fleetwatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer startProfile(stderr)()
-	var err error
+	args, showVersion, err := watchProgram.resolve(args)
 	switch {
+	case err != nil:
+	case showVersion:
+		err = printVersion(stdout, prog)
 	case len(args) > 0 && args[0] == "snapshot":
 		err = runSnapshot(args[1:], stdout)
 	case len(args) > 0 && args[0] == "serve":
@@ -178,6 +267,9 @@ type liveSource struct {
 }
 
 func (l liveSource) Snapshot(now time.Time) model.Snapshot { return l.store.Snapshot(now) }
+
+// Network is the network learned from the data, when no file gives one.
+func (l liveSource) Network(now time.Time) (*network.Network, uint64) { return l.store.Network(now) }
 
 func (l liveSource) Rejects() []view.Reject {
 	var out []view.Reject
@@ -202,7 +294,7 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usagef("unknown command %q; commands: snapshot, serve", fs.Arg(0))
+		return usagef("unknown command %q; commands: %s", fs.Arg(0), watchProgram.names())
 	}
 	w, err := f.setup(false)
 	if err != nil {
@@ -218,7 +310,7 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 		consumer.Run(ctx) // with Retry it only returns once ctx ends
 	}()
 	src := liveSource{store: w.store, consumer: consumer, demo: w.demo != nil}
-	p := tea.NewProgram(ui.New(src, w.net, lipgloss.ColorProfile(), f.stale).WithWindow(f.window),
+	p := tea.NewProgram(ui.New(src, w.net, lipgloss.ColorProfile(), f.stale).WithWindow(f.window).WithBasemap(w.base, w.title),
 		tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithInput(stdin), tea.WithOutput(stdout))
 	_, runErr := p.Run()
 	cancel()
@@ -298,6 +390,11 @@ func runSnapshot(args []string, stdout io.Writer) error {
 	}
 	st := consumer.Status()
 	screen := view.NewScreen(w.net, termenv.Ascii, nil)
+	screen.SetBasemap(w.base)
+	screen.SetTitle(w.title)
+	if learned, _ := w.store.Network(time.Now()); learned != nil {
+		screen.SetNetwork(learned)
+	}
 	frame := view.Frame{Snap: snap, Stale: f.stale, Window: f.window, Status: view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err,
 		Topics: st.Topics, Partitions: st.Partitions, Demo: w.demo != nil, Lag: st.Lag}}
 	_, err = fmt.Fprintln(stdout, screen.Render(frame, *width, *height))

@@ -87,7 +87,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		consumer.Run(ctx)
 	}()
 	srv, err := serve.New(serve.Config{Listen: *listen, HostKey: *hostKey, AuthorizedKeys: *authKeys,
-		InsecureNoAuth: *noAuth, MaxSessions: *maxSessions, IdleTimeout: *idle, Stale: f.stale, Window: f.window, Network: w.net,
+		InsecureNoAuth: *noAuth, MaxSessions: *maxSessions, IdleTimeout: *idle, Stale: f.stale, Window: f.window, Network: w.net, Basemap: w.base, Title: w.title,
 		Source: liveSource{store: w.store, consumer: consumer, demo: w.demo != nil}, Log: log})
 	if err != nil {
 		stop()

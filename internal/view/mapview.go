@@ -289,18 +289,20 @@ func (m *Map) followFit(vehicles []model.VehiclePosition) {
 	}
 	b, ok := geo.BulkBound(m.pts)
 	if !ok {
-		if m.fit.IsEmpty() {
+		if m.fit == (orb.Bound{}) {
 			m.setFit(world) // nothing yet: the basemap shows where on Earth we are
 		}
 		return
 	}
 	old := m.fit
-	if tol := 0.1 * math.Max(old.Max[0]-old.Min[0], old.Max[1]-old.Min[1]); !old.IsEmpty() &&
+	if tol := 0.1 * math.Max(old.Max[0]-old.Min[0], old.Max[1]-old.Min[1]); old != (orb.Bound{}) &&
 		math.Abs(b.Min[0]-old.Min[0]) < tol && math.Abs(b.Max[0]-old.Max[0]) < tol &&
 		math.Abs(b.Min[1]-old.Min[1]) < tol && math.Abs(b.Max[1]-old.Max[1]) < tol {
 		return
 	}
-	m.setFit(b)
+	// A tenth more each way keeps the outermost markers off the edge.
+	dx, dy := (b.Max[0]-b.Min[0])/10, (b.Max[1]-b.Min[1])/10
+	m.setFit(orb.Bound{Min: orb.Point{b.Min[0] - dx, b.Min[1] - dy}, Max: orb.Point{b.Max[0] + dx, b.Max[1] + dy}})
 }
 
 func (m *Map) resize(cols, rows int) {
@@ -342,6 +344,9 @@ func (m *Map) drawStatic() {
 	m.drawBasemap()
 }
 
+// riversFrom is the scale (metres per dot) above which rivers are left out.
+const riversFrom = 5000
+
 // drawBasemap puts the basemap under what is drawn. Points closer than a
 // dot to the last one drawn are skipped: a world coastline has hundreds of
 // thousands of points, and zoomed out most of them fall on one dot.
@@ -355,12 +360,22 @@ func (m *Map) drawBasemap() {
 		m.under.Clear()
 	}
 	view := m.View()
+	// Zoomed out to a continent, rivers and lakes smaller than a few dots
+	// are noise that hides the coasts people recognise.
+	minDots := 3.0
 	m.base.Within(view, func(p *basemap.Path) {
 		col := colLand
 		if p.Kind == basemap.Lake || p.Kind == basemap.River {
 			col = colWater
+			if p.Kind == basemap.River && m.vp.MetersPerDot > riversFrom {
+				return
+			}
 		}
-		x0, y0 := m.vp.Project(p.Points[0])
+		x0, y0 := m.vp.Project(p.Bound.Min)
+		if x1, y1 := m.vp.Project(p.Bound.Max); p.Kind == basemap.Lake && math.Abs(x1-x0) < minDots && math.Abs(y1-y0) < minDots {
+			return
+		}
+		x0, y0 = m.vp.Project(p.Points[0])
 		for i, pt := range p.Points[1:] {
 			x1, y1 := m.vp.Project(pt)
 			if i < len(p.Points)-2 && math.Abs(x1-x0) < 1 && math.Abs(y1-y0) < 1 {
