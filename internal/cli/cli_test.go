@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/fleetwatch/fleetwatch/internal/cli"
 	"github.com/fleetwatch/fleetwatch/internal/testutil"
 )
 
@@ -477,6 +479,166 @@ func TestRealKafkaSCRAMAndTLS(t *testing.T) {
 		_, errOut, code := run(t, fw, tt.args...)
 		if code != 1 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%s: exit %d, stderr %q", tt.name, code, errOut)
+		}
+	}
+}
+
+// inProcess runs a command line in the test's process, for what needs no
+// binary: help, version, usage errors, short simulations.
+func inProcess(main func(args []string, stdout, stderr *bytes.Buffer) int, args ...string) (string, string, int) {
+	var out, errOut bytes.Buffer
+	code := main(args, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func fleetwatch(args []string, stdout, stderr *bytes.Buffer) int {
+	return cli.Fleetwatch(args, strings.NewReader(""), stdout, stderr)
+}
+
+func fleetsim(args []string, stdout, stderr *bytes.Buffer) int {
+	return cli.Fleetsim(args, stdout, stderr)
+}
+
+func TestVersion(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		main func([]string, *bytes.Buffer, *bytes.Buffer) int
+	}{{"fleetwatch", fleetwatch}, {"fleetsim", fleetsim}} {
+		for _, arg := range []string{"--version", "version"} {
+			out, errOut, code := inProcess(tt.main, arg)
+			if code != 0 || errOut != "" || !regexp.MustCompile(`^`+tt.name+` \S+\n$`).MatchString(out) {
+				t.Errorf("%s %s: exit %d, stdout %q, stderr %q", tt.name, arg, code, out, errOut)
+			}
+		}
+	}
+}
+
+// The overview names every command and shows examples, then the default
+// command's flags; `help` and -h print the same.
+func TestHelpListsCommands(t *testing.T) {
+	for _, tt := range []struct {
+		main func([]string, *bytes.Buffer, *bytes.Buffer) int
+		want []string
+	}{
+		{fleetwatch, []string{"Usage: fleetwatch [COMMAND]", "snapshot", "serve", "help", "version", "Examples:",
+			"fleetwatch --demo", "fleetwatch -b kafka:9092 --vehicles-topic busData", "fleetwatch snapshot --json --until-caught-up",
+			"fleetwatch serve --authorized-keys ~/.ssh/authorized_keys", "Flags:", "--brokers"}},
+		{fleetsim, []string{"Usage: fleetsim [COMMAND]", "run", "broker", "help", "version", "Examples:", "Flags:",
+			"--vehicles", "--roam", "--roam-area"}},
+	} {
+		help, errOut, code := inProcess(tt.main, "--help")
+		if code != 0 || errOut != "" {
+			t.Fatalf("--help: exit %d, stderr %q", code, errOut)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(help, w) {
+				t.Errorf("help lacks %q:\n%s", w, help)
+			}
+		}
+		for _, args := range [][]string{{"-h"}, {"help"}} {
+			if out, _, code := inProcess(tt.main, args...); code != 0 || out != help {
+				t.Errorf("%v: exit %d, and not the same as --help:\n%s", args, code, out)
+			}
+		}
+	}
+}
+
+// `help COMMAND` is COMMAND --help: its summary, examples and own flags.
+func TestHelpCommandIsCommandHelp(t *testing.T) {
+	for _, tt := range []struct {
+		main     func([]string, *bytes.Buffer, *bytes.Buffer) int
+		command  string
+		wantFlag string
+	}{
+		{fleetwatch, "snapshot", "--until-caught-up"},
+		{fleetwatch, "serve", "--authorized-keys"},
+		{fleetsim, "run", "--roam-area"},
+		{fleetsim, "broker", "--listen"},
+	} {
+		out, errOut, code := inProcess(tt.main, "help", tt.command)
+		if code != 0 || errOut != "" {
+			t.Fatalf("help %s: exit %d, stderr %q", tt.command, code, errOut)
+		}
+		if !strings.Contains(out, " "+tt.command+" [flags]\n") || !strings.Contains(out, "Examples:") || !strings.Contains(out, tt.wantFlag) {
+			t.Errorf("help %s:\n%s", tt.command, out)
+		}
+		if direct, _, _ := inProcess(tt.main, tt.command, "--help"); direct != out {
+			t.Errorf("help %s differs from %s --help:\n%s", tt.command, tt.command, direct)
+		}
+	}
+}
+
+func TestHelpUnknownCommand(t *testing.T) {
+	for _, tt := range []struct {
+		main func([]string, *bytes.Buffer, *bytes.Buffer) int
+		args []string
+		want string
+	}{
+		{fleetwatch, []string{"help", "nosuch"}, "fleetwatch: help: unknown command \"nosuch\"; commands: snapshot, serve"},
+		{fleetwatch, []string{"nosuch"}, "commands: snapshot, serve"},
+		{fleetsim, []string{"help", "nosuch"}, "fleetsim: help: unknown command \"nosuch\"; commands: run, broker"},
+		{fleetsim, []string{"nosuch"}, "commands: run, broker"},
+	} {
+		out, errOut, code := inProcess(tt.main, tt.args...)
+		if code != 2 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", tt.args, code, out, errOut, tt.want)
+		}
+	}
+}
+
+// A pure ride-hailing fleet: --vehicles 0 runs no line and no station, the
+// roamers keep to their box and carry no line.
+func TestSimRoamOnly(t *testing.T) {
+	out, errOut, code := inProcess(fleetsim, "--roam", "20", "--roam-area", "-74.05,40.68,-73.90,40.82", "--vehicles", "0",
+		"--output", "jsonl", "--speedup", "max", "--duration", "2m", "--seed", "1", "--progress", "0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	ids := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var rec struct {
+			Topic string          `json:"topic"`
+			Key   string          `json:"key"`
+			Value json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("bad line %q: %v", line, err)
+		}
+		switch rec.Topic {
+		case "fleet.stations":
+			t.Fatalf("station record without line service: %s", line)
+		case "fleet.vehicles":
+			var v map[string]any
+			json.Unmarshal(rec.Value, &v)
+			lon, lat := v["lon"].(float64), v["lat"].(float64)
+			if _, ok := v["line"]; ok || !strings.HasPrefix(rec.Key, "drv-") || lon < -74.05 || lon > -73.90 || lat < 40.68 || lat > 40.82 {
+				t.Fatalf("roamer out of place: %s", line)
+			}
+			ids[rec.Key] = true
+		}
+	}
+	if len(ids) != 20 {
+		t.Fatalf("%d roamers reported, want 20", len(ids))
+	}
+}
+
+func TestSimRoamAreaErrors(t *testing.T) {
+	dir := t.TempDir()
+	lines := filepath.Join(dir, "lines.geojson")
+	os.WriteFile(lines, []byte(`{"type":"LineString","coordinates":[[-74,40.7],[-73.9,40.8]]}`), 0o644)
+	for _, tt := range []struct {
+		area, want string
+	}{
+		{"-73.90,40.68,-74.05,40.82", "min must be below max"},
+		{"-74.05,40.68,-73.90,95", "latitudes"},
+		{"-74.05,40.68,-73.90", "minlon,minlat,maxlon,maxlat"},
+		{"-74.05,north,-73.90,40.82", "not a number"},
+		{filepath.Join(dir, "missing.geojson"), "no such file"},
+		{lines, "no Polygon"},
+	} {
+		_, errOut, code := inProcess(fleetsim, "--roam", "5", "--roam-area", tt.area, "--output", "jsonl", "--duration", "1s")
+		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("--roam-area %s: exit %d, stderr %q; want exit 2 and one line with %q", tt.area, code, errOut, tt.want)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/spf13/pflag"
 
 	"github.com/fleetwatch/fleetwatch/internal/kafka"
@@ -26,14 +27,18 @@ const simProg = "fleetsim"
 
 // Fleetsim runs the fleetsim command line and returns its exit code.
 func Fleetsim(args []string, stdout, stderr io.Writer) int {
-	var err error
+	args, showVersion, err := simProgram.resolve(args)
 	switch {
+	case err != nil:
+	case showVersion:
+		err = printVersion(stdout, simProg)
 	case len(args) > 0 && args[0] == "broker":
 		err = runBroker(args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "run":
-		err = runSim(args[1:], stdout, stderr)
+		err = runSim(simProg+" run", args[1:], stdout, stderr)
 	default:
-		err = runSim(args, stdout, stderr)
+		// Named after the binary, its --help is the overview.
+		err = runSim(simProg, args, stdout, stderr)
 	}
 	if err == nil || errors.Is(err, errHelp) {
 		return exitOK
@@ -166,13 +171,62 @@ func parseShard(v string) (int, int, error) {
 	return si, sn, nil
 }
 
-func runSim(args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet(simProg+" run", pflag.ContinueOnError)
+// parseRoamArea reads --roam-area: a bounding box, or a GeoJSON file of
+// polygons; "" leaves the simulator its default.
+func parseRoamArea(v string) (orb.MultiPolygon, error) {
+	if v == "" {
+		return nil, nil
+	}
+	_, statErr := os.Stat(v)
+	if statErr != nil && strings.Contains(v, ",") {
+		return parseBBox(v)
+	}
+	if errors.Is(statErr, os.ErrNotExist) {
+		return nil, usagef("--roam-area %q: no such file, nor minlon,minlat,maxlon,maxlat", v)
+	}
+	data, err := os.ReadFile(v)
+	if err != nil {
+		return nil, fmt.Errorf("--roam-area: %w", err)
+	}
+	area, err := sim.AreaFromGeoJSON(data)
+	if err != nil {
+		return nil, usagef("--roam-area %s: %v; want a GeoJSON Polygon or MultiPolygon", v, err)
+	}
+	return area, nil
+}
+
+func parseBBox(v string) (orb.MultiPolygon, error) {
+	var c [4]float64
+	parts := strings.Split(v, ",")
+	if len(parts) != len(c) {
+		return nil, usagef("--roam-area %q: want minlon,minlat,maxlon,maxlat or a GeoJSON file", v)
+	}
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return nil, usagef("--roam-area %q: %q is not a number; want minlon,minlat,maxlon,maxlat", v, p)
+		}
+		c[i] = f
+	}
+	b := orb.Bound{Min: orb.Point{c[0], c[1]}, Max: orb.Point{c[2], c[3]}}
+	switch {
+	case !(b.Min[0] >= -180 && b.Max[0] <= 180 && b.Min[1] >= -90 && b.Max[1] <= 90):
+		return nil, usagef("--roam-area %q: longitudes go from -180 to 180, latitudes from -90 to 90", v)
+	case b.Min[0] >= b.Max[0] || b.Min[1] >= b.Max[1]:
+		return nil, usagef("--roam-area %q: min must be below max: minlon,minlat,maxlon,maxlat", v)
+	}
+	return orb.MultiPolygon{b.ToPolygon()}, nil
+}
+
+func runSim(name string, args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	var c connFlags
 	c.register(fs)
 	embedded := fs.String("embedded-broker", "", "start an embedded broker at ADDR and produce to it")
 	output := fs.String("output", "kafka", "kafka, or jsonl to write records to stdout")
-	vehicles := fs.Int("vehicles", 0, "vehicles in service, spread over the lines (default per line)")
+	vehicles := fs.Int("vehicles", 0, fmt.Sprintf("vehicles in service, spread over the lines (default %d per line); 0 runs no line service, for --roam only", sim.DefaultPerLine))
+	roam := fs.Int("roam", 0, "add N free-roaming vehicles (ride-hailing drivers: no line, no stations) inside --roam-area")
+	roamAreaArg := fs.String("roam-area", "", "where --roam vehicles drive: minlon,minlat,maxlon,maxlat or a GeoJSON polygon file (default the network's bounds)")
 	tick := fs.Duration("tick", time.Second, "simulated time between position reports of one vehicle")
 	speedupStr := fs.String("speedup", "1", "simulated seconds per wall second, or max")
 	startStr := fs.String("start", "", "simulated start time, RFC 3339 (default now)")
@@ -186,7 +240,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q; commands: run, broker", fs.Arg(0))
+		return usagef("unexpected argument %q; commands: %s", fs.Arg(0), simProgram.names())
 	}
 	speedup, err := parseSpeedup(*speedupStr)
 	if err != nil {
@@ -210,8 +264,10 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		return usagef("--tick must be positive")
 	case *duration < 0:
 		return usagef("--duration must not be negative")
-	case *vehicles < 0:
-		return usagef("--vehicles must not be negative")
+	case *vehicles < 0 || *roam < 0:
+		return usagef("--vehicles and --roam must not be negative")
+	case *roam == 0 && *roamAreaArg != "":
+		return usagef("--roam-area needs --roam N")
 	case *partitions < 1 || *replication < 1:
 		return usagef("--partitions and --replication must be at least 1")
 	case *output != "kafka" && *output != "jsonl":
@@ -224,12 +280,17 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err := c.topicNames("fleetsim"); err != nil {
 		return err
 	}
-	net, err := c.loadNetwork()
+	roamArea, err := parseRoamArea(*roamAreaArg)
+	if err != nil {
+		return err
+	}
+	net, err := c.loadNetwork(true)
 	if err != nil {
 		return err
 	}
 	s, err := sim.New(sim.Config{Network: net, Vehicles: *vehicles, Tick: *tick, Speedup: speedup,
-		Start: start, Duration: *duration, Seed: *seed, Shard: shardI, Shards: shardN})
+		Start: start, Duration: *duration, Seed: *seed, Shard: shardI, Shards: shardN,
+		NoLineVehicles: fs.Changed("vehicles") && *vehicles == 0, Roam: *roam, RoamArea: roamArea})
 	if err != nil {
 		return err
 	}

@@ -98,6 +98,23 @@ func (e *encoder) position(v *vehicle, delay float64) []byte {
 	return e.end()
 }
 
+// roaming is a roamer's position: no line, no stop, no schedule. A driver
+// waiting for a ride is out of service, standing still.
+func (e *encoder) roaming(r *roamer) []byte {
+	status := model.StatusInTransit
+	if r.idle > 0 {
+		status = model.StatusOutOfService
+	}
+	e.buf = append(e.buf[:0], '{')
+	e.str("vehicle_id", r.id)
+	e.num("lat", r.pos[1], 6)
+	e.num("lon", r.pos[0], 6)
+	e.num("heading", r.heading, 0)
+	e.num("speed_kmh", r.speed*3.6, 1)
+	e.str("status", string(status))
+	return e.end()
+}
+
 func (e *encoder) station(st network.Station) []byte {
 	e.buf = append(e.buf[:0], '{')
 	e.str("type", "station")

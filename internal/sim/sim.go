@@ -1,9 +1,9 @@
 // Package sim is fleetsim's simulator: vehicles moving along the network's
 // lines, accelerating, braking and dwelling at stations, keeping their
-// headway, sometimes running late; arrivals, turnstile counts on a daily
-// ridership curve, and weather that drifts. Stepping is a pure function of
-// the seed and the configuration; only Run touches the wall clock, to pace
-// the output.
+// headway, sometimes running late; ride-hailing vehicles roaming an area
+// without a line; arrivals, turnstile counts on a daily ridership curve,
+// and weather that drifts. Stepping is a pure function of the seed and the
+// configuration; only Run touches the wall clock, to pace the output.
 package sim
 
 import (
@@ -15,6 +15,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/paulmach/orb"
 
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
@@ -29,7 +31,8 @@ type Sink interface {
 // Config sets up a simulation.
 type Config struct {
 	Network *network.Network
-	// Vehicles in service, spread over the lines; 0 gives DefaultPerLine per line.
+	// Vehicles in service, spread over the lines; 0 gives DefaultPerLine
+	// per line (NoLineVehicles gives none).
 	Vehicles int
 	Tick     time.Duration // simulated time between two reports of a vehicle
 	// Speedup is simulated seconds per wall second; 0 runs as fast as it can.
@@ -41,6 +44,15 @@ type Config struct {
 	// stations and weather areas whose index modulo Shards is Shard. Every
 	// shard simulates the whole network, so shards agree on every vehicle.
 	Shard, Shards int
+	// NoLineVehicles runs no transit service, for a fleet of roamers only:
+	// no vehicle on the lines, whatever Vehicles says, and so no station
+	// records or turnstile counts. The network then needs no line to run on.
+	NoLineVehicles bool
+	// Roam adds vehicles without a line or stops, ride-hailing drivers,
+	// driving between random places in RoamArea.
+	Roam int
+	// RoamArea is where roamers drive; empty means the network's bounds.
+	RoamArea orb.MultiPolygon
 }
 
 // DefaultPerLine is the number of vehicles a line gets when none is asked for.
@@ -75,6 +87,9 @@ type Sim struct {
 	rng      *rand.Rand
 	routes   []*route
 	vehicles []*vehicle
+	roamers  []*roamer
+	roamArea *roamArea
+	roamRng  *rand.Rand
 	areas    []*area
 	stations []network.Station
 	now      time.Time
@@ -135,17 +150,27 @@ func New(cfg Config) (*Sim, error) {
 		s.step = cfg.Tick
 	}
 	s.clock.Store(s.now.UnixNano())
-	s.stations = cfg.Network.Stations
+	if !cfg.NoLineVehicles {
+		s.stations = cfg.Network.Stations
+	}
 	for _, l := range cfg.Network.Lines {
 		r := newRoute(l, cfg.Network.StationsOf(l.ID))
 		if len(r.stops) >= 2 && r.length() > 0 {
 			s.routes = append(s.routes, r)
 		}
 	}
-	if len(s.routes) == 0 {
-		return nil, fmt.Errorf("network has no line with two or more stations on it")
+	if !cfg.NoLineVehicles {
+		if len(s.routes) == 0 {
+			return nil, fmt.Errorf("network has no line with two or more stations on it")
+		}
+		s.placeVehicles()
 	}
-	s.placeVehicles()
+	if cfg.Roam > 0 {
+		s.roamRng = rand.New(rand.NewPCG(cfg.Seed^roamSalt, cfg.Seed))
+		if err := s.placeRoamers(); err != nil {
+			return nil, err
+		}
+	}
 	for i, z := range cfg.Network.Zones {
 		s.areas = append(s.areas, s.newArea(i, z.ID))
 	}
@@ -240,6 +265,11 @@ func (s *Sim) VehicleIDs() []string {
 			ids = append(ids, v.id)
 		}
 	}
+	for _, r := range s.roamers {
+		if s.mine(r.index) {
+			ids = append(ids, r.id)
+		}
+	}
 	return ids
 }
 
@@ -293,6 +323,13 @@ func (s *Sim) Step(sink Sink) {
 		s.move(v, dt, sink)
 		if s.mine(v.index) {
 			sink.Send(model.KindVehicles, v.id, s.enc.position(v, s.delay(v)))
+		}
+	}
+	for i := s.slot; i < len(s.roamers); i += slots {
+		r := s.roamers[i]
+		s.roam(r, dt)
+		if s.mine(r.index) {
+			sink.Send(model.KindVehicles, r.id, s.enc.roaming(r))
 		}
 	}
 	s.slot = (s.slot + 1) % slots
