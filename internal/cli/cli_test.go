@@ -258,25 +258,11 @@ func TestSimJSONLIsDeterministic(t *testing.T) {
 	}
 }
 
-// startBroker runs `fleetsim broker` as its own process, as a user would.
-func startBroker(t *testing.T) string {
-	t.Helper()
-	sim := testutil.Binary(t, "./cmd/sim", "fleetsim")
-	addr := testutil.FreeAddr(t)
-	cmd := exec.Command(sim, "broker", "--listen", addr)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	testutil.WaitPort(t, addr)
-	return addr
-}
-
 // kcat, an independent client, reads back exactly what fleetsim says it produced.
 func TestSimProducedEqualsWhatKcatReads(t *testing.T) {
 	kcat := testutil.Require(t, "kcat")
 	sim := testutil.Binary(t, "./cmd/sim", "fleetsim")
-	addr := startBroker(t)
+	addr := testutil.EmbeddedBroker(t)
 	_, errOut, code := run(t, sim, "-b", addr, "--speedup", "max", "--duration", "3m", "--seed", "5", "--vehicles", "12")
 	if code != 0 {
 		t.Fatalf("fleetsim exit %d: %s", code, errOut)
@@ -308,7 +294,7 @@ func TestSimProducedEqualsWhatKcatReads(t *testing.T) {
 // bad ones skipped.
 func TestForeignProducerGoodAndBadRecords(t *testing.T) {
 	fw := testutil.Binary(t, "./cmd/tui", "fleetwatch")
-	addr := startBroker(t)
+	addr := testutil.EmbeddedBroker(t)
 	produce := func(topic, data string) { testutil.KcatProduce(t, addr, topic, data) }
 	produce("fleet.vehicles", strings.Join([]string{
 		`bus-1|{"vehicle_id":"bus-1","line":"red","lat":41.9,"lon":-87.6,"ts":1795341600}`,

@@ -132,3 +132,18 @@ func KcatProduce(t testing.TB, brokers, topic, data string) {
 		t.Fatalf("kcat -P: %v: %s", err, out)
 	}
 }
+
+// EmbeddedBroker starts fleetsim's embedded Kafka-protocol broker on a free
+// loopback port for the length of the test and returns its address.
+func EmbeddedBroker(t testing.TB) string {
+	t.Helper()
+	sim := Binary(t, "./cmd/sim", "fleetsim")
+	addr := FreeAddr(t)
+	cmd := exec.Command(sim, "broker", "--listen", addr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	WaitPort(t, addr)
+	return addr
+}
