@@ -110,6 +110,10 @@ type Status struct {
 	// Lag is, per stream, how many records the readers are behind the ends
 	// of their partitions, as of the last fetch.
 	Lag [3]int64
+	// Missing lists the named topics (not re: patterns) that the cluster
+	// did not have at the last look, with the existing names they may be a
+	// typo of. They are still watched and read once created.
+	Missing []MissingTopic
 }
 
 // Consumer reads every partition of its topics and hands records to the handler.
@@ -270,8 +274,11 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 	// read from their beginning whatever --from says.
 	discover := func() {
 		topics := 0
-		for _, t := range c.resolve(client) {
+		list := topicLister(client)
+		unseen := map[string]bool{}
+		for _, t := range c.resolve(list) {
 			if err := client.RefreshMetadata(t.Name); err != nil {
+				unseen[t.Name] = true
 				continue // not created yet: watched, read once it exists
 			}
 			parts, err := client.Partitions(t.Name)
@@ -306,7 +313,8 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 			}
 		}
 		n := len(started)
-		c.setStatus(func(s *Status) { s.Topics, s.Partitions, s.Ready = topics, n, true })
+		missing := c.missing(unseen, list)
+		c.setStatus(func(s *Status) { s.Topics, s.Partitions, s.Ready, s.Missing = topics, n, true, missing })
 		first = false
 	}
 	discover()
@@ -329,12 +337,60 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 	}
 }
 
+// topicLister returns a function listing the cluster's topics. It asks the
+// brokers on its first call only, so that one look at the topics costs at
+// most one full metadata request, and none when nothing needs the list;
+// ok is false when the brokers could not say.
+func topicLister(client sarama.Client) func() (topics []string, ok bool) {
+	var (
+		listed, ok bool
+		all        []string
+	)
+	return func() ([]string, bool) {
+		if !listed {
+			listed = true
+			if client.RefreshMetadata() == nil {
+				var err error
+				all, err = client.Topics()
+				ok = err == nil
+			}
+		}
+		return all, ok
+	}
+}
+
+// missing works out Status.Missing after a look at the topics, given the
+// named topics whose metadata could not be read. Such a topic counts as
+// missing only when the cluster's list of topics lacks it: a failed look-up
+// alone may be a broker that did not answer. When no list can be had, what
+// was reported before stands for the topics still unseen.
+func (c *Consumer) missing(unseen map[string]bool, list func() ([]string, bool)) []MissingTopic {
+	var named []Topic
+	for _, t := range c.cfg.Topics {
+		if t.Pattern == nil && unseen[t.Name] {
+			named = append(named, t)
+		}
+	}
+	if len(named) == 0 {
+		return nil
+	}
+	all, ok := list()
+	if ok {
+		return missingTopics(named, all)
+	}
+	var kept []MissingTopic
+	for _, m := range c.Status().Missing {
+		if unseen[m.Name] {
+			kept = append(kept, m)
+		}
+	}
+	return kept
+}
+
 // resolve lists the concrete topics to read now: the named ones, and every
 // existing topic a pattern matches (internal topics aside).
-func (c *Consumer) resolve(client sarama.Client) []Topic {
+func (c *Consumer) resolve(list func() ([]string, bool)) []Topic {
 	var out []Topic
-	listed := false
-	var all []string
 	seen := map[string]bool{}
 	for _, t := range c.cfg.Topics {
 		if t.Pattern == nil {
@@ -344,12 +400,7 @@ func (c *Consumer) resolve(client sarama.Client) []Topic {
 			}
 			continue
 		}
-		if !listed {
-			listed = true
-			if client.RefreshMetadata() == nil {
-				all, _ = client.Topics()
-			}
-		}
+		all, _ := list()
 		for _, name := range all {
 			if !strings.HasPrefix(name, "__") && t.Pattern.MatchString(name) && !seen[name] {
 				seen[name] = true
