@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -115,6 +116,87 @@ func TestRoamingFleetDensityAndZones(t *testing.T) {
 	s.keys("d") // density on, then
 	s.keys("d") // markers
 	s.waitFor(10*time.Second, "markers when asked for", func(sc string) bool { return markers(sc, mapCols) > 0 })
+	s.keys("q")
+	s.waitFor(10*time.Second, "exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
+}
+
+func TestMisspelledTopicIsNamedWithSuggestion(t *testing.T) {
+	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	addr := testutil.EmbeddedBroker(t)
+	londonBusData(t, addr, "busData")
+	want := "busDta not found; did you mean busData?"
+	s := startTmux(t, 120, 30, bin+" -b "+addr+" --vehicles-topic busDta")
+	s.waitFor(30*time.Second, "the typo named on the status bar", func(sc string) bool { return strings.Contains(sc, want) })
+	s.keys("q")
+	s.waitFor(10*time.Second, "exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
+
+	// snapshot says it on stderr, one line, and still exits 0: a missing
+	// topic reads as empty.
+	out, err := exec.Command(bin, "snapshot", "-b", addr, "--vehicles-topic", "busDta", "--json").Output()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	if exit != nil {
+		t.Fatalf("exit %d: %s", exit.ExitCode(), exit.Stderr)
+	}
+	cmd := exec.Command(bin, "snapshot", "-b", addr, "--vehicles-topic", "busDta")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("snapshot: %v: %s", err, stderr.String())
+	}
+	if got := strings.TrimSpace(stderr.String()); got != "fleetwatch: "+want {
+		t.Errorf("stderr %q, want the one line %q", got, want)
+	}
+	if !strings.Contains(string(out), `"vehicles": []`) && !strings.Contains(string(out), `"vehicles":[]`) {
+		t.Errorf("a missing topic must read as empty: %s", out)
+	}
+}
+
+// A new user's cluster has its own topic names and none of ours: fleetwatch
+// finds the streams by what their records look like and says how to pin them.
+func TestTopicsDetectedWithoutFlags(t *testing.T) {
+	bin := testutil.Binary(t, "./cmd/tui", "fleetwatch")
+	addr := testutil.EmbeddedBroker(t)
+	londonBusData(t, addr, "busData")
+	testutil.KcatProduce(t, addr, "city.weather", `|{"area":"london","temp_c":7.5,"condition":"rain"}`+"\n")
+	testutil.KcatProduce(t, addr, "app.logs", "|GET /index.html 200\n|GET /favicon.ico 404\n")
+
+	cmd := exec.Command(bin, "snapshot", "-b", addr, "--json")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("snapshot: %v: %s", err, stderr.String())
+	}
+	for _, want := range []string{"vehicles in busData", "weather in city.weather", "--vehicles-topic busData", "--weather-topic city.weather"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr %q lacks %q", stderr.String(), want)
+		}
+	}
+	if strings.Contains(stderr.String(), "app.logs") || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+		t.Errorf("stderr %q: want one line, without the log topic", stderr.String())
+	}
+	if !strings.Contains(string(out), `"vehicle_id": "00003"`) || !strings.Contains(string(out), `"area": "london"`) {
+		t.Errorf("the detected topics were not read:\n%s", out)
+	}
+
+	// Explicit flags win: no detection, no notice.
+	cmd = exec.Command(bin, "snapshot", "-b", addr, "--vehicles-topic", "busData", "--json")
+	stderr.Reset()
+	cmd.Stderr = &stderr
+	if _, err := cmd.Output(); err != nil || stderr.Len() != 0 {
+		t.Errorf("with --vehicles-topic: %v, stderr %q", err, stderr.String())
+	}
+
+	s := startTmux(t, 160, 30, bin+" -b "+addr+" --from earliest")
+	sc := s.waitFor(30*time.Second, "the detected buses and the notice", func(sc string) bool {
+		return strings.Contains(sc, "3 vehicles on 3 lines") && strings.Contains(sc, "detected vehicles in busData")
+	})
+	if !strings.Contains(strings.SplitN(sc, "\n", 2)[0], "busData @ ") {
+		t.Errorf("the title does not name the detected topic:\n%s", sc)
+	}
 	s.keys("q")
 	s.waitFor(10*time.Second, "exit", func(sc string) bool { return strings.Contains(sc, "EXITED 0") })
 }

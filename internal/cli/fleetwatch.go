@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fleetwatch/fleetwatch/internal/basemap"
+	"github.com/fleetwatch/fleetwatch/internal/detect"
 	"github.com/fleetwatch/fleetwatch/internal/ingest"
 	"github.com/fleetwatch/fleetwatch/internal/kafka"
 	"github.com/fleetwatch/fleetwatch/internal/model"
@@ -102,6 +103,44 @@ func (w *watchFlags) addZones(net *network.Network) (*network.Network, error) {
 	return &out, nil
 }
 
+// detectTopics looks for the streams among the cluster's topics when the
+// user named none and none of the contract's default topics exists: a new
+// user's cluster has topics of its own names. It sets the topics it picks
+// and says what it did, or returns "" when it did not look. An unreachable
+// cluster is not its error to report: the consumer says so.
+func (w *watchFlags) detectTopics(opts kafka.Options, dec *model.Decoder) string {
+	for _, k := range model.Kinds {
+		if w.fs.Changed(k.String() + "-topic") {
+			return ""
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), detectFor)
+	defer cancel()
+	samples, err := kafka.SampleTopics(ctx, opts, detectSample)
+	if err != nil {
+		return ""
+	}
+	for _, k := range model.Kinds {
+		if _, ok := samples[w.topics[k]]; ok {
+			return ""
+		}
+	}
+	c := detect.Classify(samples, dec)
+	for _, k := range model.Kinds {
+		if c.Topics[k] != "" {
+			w.topics[k] = c.Topics[k]
+		}
+	}
+	return c.Describe()
+}
+
+// How long and how deep topic detection looks: the newest records of each
+// topic tell its shape, and a person is waiting for the screen.
+const (
+	detectFor    = 5 * time.Second
+	detectSample = 20
+)
+
 // title names what the screen shows when no demo does: the topics the user
 // chose and the cluster they come from.
 func (w *watchFlags) title(opts kafka.Options) string {
@@ -156,6 +195,11 @@ type watch struct {
 	net   *network.Network
 	base  *basemap.Basemap
 	title string // "" to name the network, as the demo does
+	// notice says which topics were picked for the user, and how to pin them.
+	notice string
+	// named marks the streams whose topic the user gave: only those are
+	// reported missing, not the defaults of a cluster that has no weather.
+	named [3]bool
 	cfg   kafka.ConsumerConfig
 	store *ingest.Store
 	demo  *demo
@@ -202,7 +246,15 @@ func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 	}
 	out := &watch{net: net, base: base}
 	if !w.demo {
+		if out.notice = w.detectTopics(opts, dec); out.notice != "" {
+			if topics, err = w.topicList(); err != nil {
+				return nil, err
+			}
+		}
 		out.title = w.title(opts)
+	}
+	for _, k := range model.Kinds {
+		out.named[k] = w.fs.Changed(k.String() + "-topic")
 	}
 	if w.demo {
 		if err := w.topicNames("--demo"); err != nil {
@@ -247,7 +299,7 @@ func Fleetwatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case showVersion:
 		err = printVersion(stdout, prog)
 	case len(args) > 0 && args[0] == "snapshot":
-		err = runSnapshot(args[1:], stdout)
+		err = runSnapshot(args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "serve":
 		err = runServe(args[1:], stdout, stderr)
 	default:
@@ -264,6 +316,8 @@ type liveSource struct {
 	store    *ingest.Store
 	consumer *kafka.Consumer
 	demo     bool
+	notice   string
+	named    [3]bool
 }
 
 func (l liveSource) Snapshot(now time.Time) model.Snapshot { return l.store.Snapshot(now) }
@@ -283,7 +337,20 @@ func (l liveSource) Rejects() []view.Reject {
 func (l liveSource) Status() view.Status {
 	st := l.consumer.Status()
 	return view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err, Topics: st.Topics,
-		Partitions: st.Partitions, Demo: l.demo, LastReject: l.store.LastReject(), Lag: st.Lag}
+		Partitions: st.Partitions, Demo: l.demo, LastReject: l.store.LastReject(), Lag: st.Lag,
+		Missing: missingLines(st.Missing, l.named), Notice: l.notice}
+}
+
+// missingLines says, per topic the user named that the cluster lacks, what
+// it may be a typo of.
+func missingLines(ms []kafka.MissingTopic, named [3]bool) []string {
+	var out []string
+	for _, m := range ms {
+		if named[m.Kind] {
+			out = append(out, m.String())
+		}
+	}
+	return out
 }
 
 func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
@@ -309,7 +376,7 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 		defer close(done)
 		consumer.Run(ctx) // with Retry it only returns once ctx ends
 	}()
-	src := liveSource{store: w.store, consumer: consumer, demo: w.demo != nil}
+	src := liveSource{store: w.store, consumer: consumer, demo: w.demo != nil, notice: w.notice, named: w.named}
 	p := tea.NewProgram(ui.New(src, w.net, lipgloss.ColorProfile(), f.stale).WithWindow(f.window).WithBasemap(w.base, w.title),
 		tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithInput(stdin), tea.WithOutput(stdout))
 	_, runErr := p.Run()
@@ -324,7 +391,7 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 	return nil
 }
 
-func runSnapshot(args []string, stdout io.Writer) error {
+func runSnapshot(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet(prog+" snapshot", pflag.ContinueOnError)
 	var f watchFlags
 	f.register(fs, "earliest")
@@ -378,6 +445,14 @@ func runSnapshot(args []string, stdout io.Writer) error {
 		}
 		return fmt.Errorf("snapshot: %w", err)
 	}
+	// On stderr, so that scripts reading stdout get the frame or JSON alone.
+	if w.notice != "" {
+		fmt.Fprintf(stderr, "%s: %s\n", prog, w.notice)
+	}
+	missing := missingLines(consumer.Status().Missing, w.named)
+	for _, m := range missing {
+		fmt.Fprintf(stderr, "%s: %s\n", prog, m)
+	}
 	snap := w.store.Snapshot(time.Now())
 	snap.SortVehicles() // the summary and the frame list and draw them by id
 	if *asJSON {
@@ -396,7 +471,7 @@ func runSnapshot(args []string, stdout io.Writer) error {
 		screen.SetNetwork(learned)
 	}
 	frame := view.Frame{Snap: snap, Stale: f.stale, Window: f.window, Status: view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err,
-		Topics: st.Topics, Partitions: st.Partitions, Demo: w.demo != nil, Lag: st.Lag}}
+		Topics: st.Topics, Partitions: st.Partitions, Demo: w.demo != nil, Lag: st.Lag, Missing: missing, Notice: w.notice}}
 	_, err = fmt.Fprintln(stdout, screen.Render(frame, *width, *height))
 	return err
 }

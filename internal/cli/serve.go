@@ -88,7 +88,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}()
 	srv, err := serve.New(serve.Config{Listen: *listen, HostKey: *hostKey, AuthorizedKeys: *authKeys,
 		InsecureNoAuth: *noAuth, MaxSessions: *maxSessions, IdleTimeout: *idle, Stale: f.stale, Window: f.window, Network: w.net, Basemap: w.base, Title: w.title,
-		Source: liveSource{store: w.store, consumer: consumer, demo: w.demo != nil}, Log: log})
+		Source: liveSource{store: w.store, consumer: consumer, demo: w.demo != nil, notice: w.notice, named: w.named}, Log: log})
 	if err != nil {
 		stop()
 		<-consumed

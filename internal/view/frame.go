@@ -32,6 +32,11 @@ type Status struct {
 	Rates      [3][]float64
 	Demo       bool
 	LastReject string
+	// Missing says, per configured topic the cluster lacks, what it may be
+	// a typo of ("busDta not found; did you mean busData?").
+	Missing []string
+	// Notice is what fleetwatch chose for the user (detected topics).
+	Notice string
 }
 
 // Reject is a refused record as the rejects pane lists it.
@@ -434,7 +439,14 @@ func (s *Screen) statusBar(st Status, snap model.Snapshot, w int) string {
 		text string
 		rank int
 	}
-	parts := []part{{conn, 0}, {fmt.Sprintf("%d topics/%d partitions", st.Topics, st.Partitions), 4}}
+	parts := []part{{conn, 0}}
+	if len(st.Missing) > 0 {
+		// What a typo costs is nothing on screen: say it before anything else.
+		parts = append(parts, part{s.warn.Render("⚠ " + safe(strings.Join(st.Missing, "; "))), 0})
+	} else if st.Notice != "" {
+		parts = append(parts, part{s.dim.Render(safe(st.Notice)), 1})
+	}
+	parts = append(parts, part{fmt.Sprintf("%d topics/%d partitions", st.Topics, st.Partitions), 4})
 	if st.Live {
 		parts = append(parts, part{fmt.Sprintf("%.0f ev/s", st.Rate), 2})
 	}
