@@ -196,7 +196,7 @@ func TestZoneCountsMovingAndIdle(t *testing.T) {
 	vs := []model.VehiclePosition{
 		{VehicleID: "a", Lat: 40.75, Lon: -73.99, SpeedKmh: 30, Has: model.HasSpeed},
 		{VehicleID: "b", Lat: 40.75, Lon: -73.99, SpeedKmh: 1, Has: model.HasSpeed}, // GPS drift: idle
-		{VehicleID: "c", Lat: 40.75, Lon: -73.99, Status: model.StatusInTransit},  // no speed: by status
+		{VehicleID: "c", Lat: 40.75, Lon: -73.99, Status: model.StatusInTransit},    // no speed: by status
 		{VehicleID: "d", Lat: 10, Lon: 10},
 		{VehicleID: "e", Line: "red", Lat: 40.75, Lon: -73.99}, // on a line: the line table's
 	}
