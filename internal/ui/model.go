@@ -79,11 +79,16 @@ const (
 
 func (k keyMap) helpLines() []view.HelpLine {
 	var out []view.HelpLine
-	for _, b := range []key.Binding{k.ZoomIn, k.ZoomOut, k.Fit, k.Left, k.Right, k.Up, k.Down, k.Tab, k.Enter, k.Back,
-		k.Search, k.Follow, k.Sort, k.Density, k.Base, k.Rejects, k.Help, k.Quit} {
-		h := b.Help()
-		out = append(out, view.HelpLine{Key: h.Key, Desc: h.Desc})
+	add := func(bs ...key.Binding) {
+		for _, b := range bs {
+			h := b.Help()
+			out = append(out, view.HelpLine{Key: h.Key, Desc: h.Desc})
+		}
 	}
+	add(k.ZoomIn, k.ZoomOut, k.Fit)
+	// One line for the four pan keys keeps the help within 80×24.
+	out = append(out, view.HelpLine{Key: "hjkl", Desc: "pan (arrows too)"})
+	add(k.Tab, k.Enter, k.Back, k.Search, k.Follow, k.Sort, k.Density, k.Base, k.Rejects, k.Help, k.Quit)
 	out = append(out, view.HelpLine{Key: "mouse", Desc: "zoom; click picks"})
 	return out
 }
