@@ -39,6 +39,26 @@ type minuteBucket struct {
 type stationRec struct {
 	StationState
 	minutes [windowBuckets]minuteBucket
+	// recent holds the last arrivals, to count a duplicate once: a producer
+	// retry or a replayed partition delivers an arrival again soon after.
+	recent     [recentArrivals]arrivalMark
+	recentNext int
+}
+
+// recentArrivals is how many arrivals per station are remembered for
+// duplicates; a station sees a few a minute, a retry comes within seconds.
+const recentArrivals = 16
+
+// seen reports whether the arrival was counted already, and remembers it.
+func (r *stationRec) seen(vehicle string, ts time.Time) bool {
+	for _, a := range r.recent {
+		if a.vehicle == vehicle && a.ts.Equal(ts) && !ts.IsZero() {
+			return true
+		}
+	}
+	r.recent[r.recentNext] = arrivalMark{vehicle: vehicle, ts: ts}
+	r.recentNext = (r.recentNext + 1) % recentArrivals
+	return false
 }
 
 func (r *stationRec) count(ts time.Time, arrivals, entries int64) {
@@ -94,6 +114,9 @@ type Counters struct {
 	// Future counts reports stamped too far ahead of the clock, whose time
 	// was clamped to the clock.
 	Future [numKinds]int64
+	// Duplicate counts events seen twice (an arrival with the same
+	// station, vehicle and time), counted once.
+	Duplicate [numKinds]int64
 	// ByReason splits Rejected by category, in the order of Categories.
 	ByReason [numKinds][6]int64
 }
@@ -228,6 +251,10 @@ func (f *Fleet) Apply(ev Event) {
 		st.StationInfo = e
 	case Arrival:
 		st := f.station(e.StationID)
+		if st.seen(e.VehicleID, e.TS) {
+			f.counters.Duplicate[KindStations]++
+			return
+		}
 		st.Arrivals++
 		st.count(e.TS, 1, 0)
 		f.stationClock(e.TS)

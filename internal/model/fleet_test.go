@@ -295,3 +295,25 @@ func checkSnapshot(t *testing.T, s Snapshot) {
 		}
 	}
 }
+
+// An arrival delivered twice (a producer retry, a replayed partition) counts
+// once; a different vehicle or time at the same station counts.
+func TestArrivalSeenTwiceCountsOnce(t *testing.T) {
+	f := NewFleet()
+	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	a := Arrival{StationID: "clark-lake", VehicleID: "blue-07", Line: "blue", Direction: "a", TS: t0}
+	for _, ev := range []Arrival{a, a, {StationID: "clark-lake", VehicleID: "blue-08", Line: "blue", Direction: "a", TS: t0.Add(time.Minute)}, a,
+		{StationID: "clark-lake", VehicleID: "blue-07", Line: "blue", Direction: "a", TS: t0.Add(20 * time.Minute)}} {
+		f.Apply(ev)
+	}
+	s := f.Snapshot()
+	if got := s.Stations[0].Arrivals; got != 3 {
+		t.Errorf("arrivals %d, want 3 (the duplicates counted once)", got)
+	}
+	if got := s.Counters.Duplicate[KindStations]; got != 2 {
+		t.Errorf("duplicates %d, want 2", got)
+	}
+	if got := s.Lines[0].HeadwayS; got != 19*60 {
+		t.Errorf("headway %v s, want 1140 (blue-08 then blue-07 19 min later)", got)
+	}
+}

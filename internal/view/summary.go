@@ -71,6 +71,8 @@ type summaryStats struct {
 	OutOfOrder map[string]int64 `json:"out_of_order"`
 	// FutureClamped counts reports stamped too far ahead, set to the clock.
 	FutureClamped map[string]int64 `json:"future_clamped"`
+	// Duplicates counts events received twice and counted once.
+	Duplicates map[string]int64 `json:"duplicates"`
 	// Latency is the time from each record's Kafka timestamp to the state:
 	// on a live stream the end-to-end latency; on a catch-up read, the age
 	// of the data.
@@ -108,7 +110,7 @@ func SummaryJSON(s model.Snapshot, lag [3]int64) ([]byte, error) {
 		Vehicles: []summaryVehicle{}, Lines: []summaryLine{}, Stations: []summaryStation{}, Weather: []summaryWeather{},
 		Stats: summaryStats{Consumed: map[string]int64{}, Rejected: map[string]int64{},
 			RejectedByReason: map[string]map[string]int64{}, Lag: map[string]int64{}, OutOfOrder: map[string]int64{},
-			FutureClamped: map[string]int64{}},
+			FutureClamped: map[string]int64{}, Duplicates: map[string]int64{}},
 	}
 	for _, v := range s.Vehicles {
 		out.Vehicles = append(out.Vehicles, summaryVehicle{
@@ -152,6 +154,7 @@ func SummaryJSON(s model.Snapshot, lag [3]int64) ([]byte, error) {
 		out.Stats.Lag[k.String()] = lag[k]
 		out.Stats.OutOfOrder[k.String()] = s.Counters.Stale[k]
 		out.Stats.FutureClamped[k.String()] = s.Counters.Future[k]
+		out.Stats.Duplicates[k.String()] = s.Counters.Duplicate[k]
 	}
 	return json.MarshalIndent(out, "", "  ")
 }
