@@ -17,6 +17,7 @@ import (
 	"github.com/fleetwatch/fleetwatch/internal/basemap"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
+	"github.com/fleetwatch/fleetwatch/internal/replay"
 	"github.com/fleetwatch/fleetwatch/internal/view"
 )
 
@@ -26,6 +27,16 @@ type Source interface {
 	Snapshot(now time.Time) model.Snapshot
 	Status() view.Status
 	Rejects() []view.Reject // the last refused records, newest last
+}
+
+// Player is a Source that plays recorded history back: the screen shows its
+// clock in a time bar and its keys pause, seek and change the speed.
+type Player interface {
+	Clock() replay.Clock
+	TogglePause()
+	Faster()
+	Slower()
+	Seek(d time.Duration)
 }
 
 // NetworkSource is a Source that learns the network from the data: the
@@ -45,6 +56,8 @@ type keyMap struct {
 	Back, Search, Follow  key.Binding
 	Sort, Density, Base   key.Binding
 	Rejects, Help, Quit   key.Binding
+	// Replay's keys, active when the source is a Player.
+	Pause, Back1, Fwd1, Back10, Fwd10, Slower, Faster key.Binding
 }
 
 func defaultKeys() keyMap {
@@ -68,6 +81,13 @@ func defaultKeys() keyMap {
 		Rejects: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rejected messages")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "toggle this help")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Pause:   key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "pause replay")),
+		Back1:   key.NewBinding(key.WithKeys("["), key.WithHelp("[ ]", "back/on 1 min")),
+		Fwd1:    key.NewBinding(key.WithKeys("]")),
+		Back10:  key.NewBinding(key.WithKeys("{"), key.WithHelp("{ }", "back/on 10 min")),
+		Fwd10:   key.NewBinding(key.WithKeys("}")),
+		Slower:  key.NewBinding(key.WithKeys("<", ","), key.WithHelp("< >", "slower/faster")),
+		Faster:  key.NewBinding(key.WithKeys(">", ".")),
 	}
 }
 
@@ -293,6 +313,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			return next, tea.Batch(cmds...)
 		}
+		if pl, ok := m.src.(Player); ok && m.replayKey(pl, msg) {
+			return m, nil
+		}
 		switch {
 		case key.Matches(msg, m.keys.Quit):
 			return m, tea.Quit
@@ -409,7 +432,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		consumed, _ := m.snap.Counters.Total()
 		m.rate = m.rate.observe(m.now, consumed)
-		idle := consumed == m.prevTotal && m.rate.perSec == 0 && m.now.Sub(m.lastKey) > time.Second
+		idle := consumed == m.prevTotal && m.rate.perSec == 0 && m.now.Sub(m.lastKey) > time.Second && !m.playing()
 		m.prevTotal = consumed
 		m.recordRates()
 		m.stat.Rate, m.stat.Live, m.stat.Rates = m.rate.perSec, true, m.hist
@@ -443,10 +466,47 @@ func (m Model) View() (out string) {
 	if m.searching {
 		f.Prompt = m.search.Prompt + m.search.Value()
 	}
+	if pl, ok := m.src.(Player); ok {
+		c := pl.Clock()
+		f.Replay = &view.TimeBar{Pos: c.Pos, From: c.From, To: c.To, Speed: c.Speed, Paused: c.Paused, Seeking: c.Seeking}
+		if c.Err != nil {
+			f.Replay.Err = c.Err.Error()
+		}
+	}
 	if m.rejects {
 		f.Rejects = append([]view.Reject{}, m.src.Rejects()...)
 	}
 	return m.screen.Render(f, m.w, m.h)
+}
+
+// playing reports whether a replay's clock is running: its frames move
+// vehicles though no record arrives.
+func (m *Model) playing() bool {
+	pl, ok := m.src.(Player)
+	return ok && !pl.Clock().Paused
+}
+
+// replayKey handles the replay's keys; false for any other key.
+func (m *Model) replayKey(pl Player, msg tea.KeyMsg) bool {
+	switch {
+	case key.Matches(msg, m.keys.Pause):
+		pl.TogglePause()
+	case key.Matches(msg, m.keys.Back1):
+		pl.Seek(-time.Minute)
+	case key.Matches(msg, m.keys.Fwd1):
+		pl.Seek(time.Minute)
+	case key.Matches(msg, m.keys.Back10):
+		pl.Seek(-10 * time.Minute)
+	case key.Matches(msg, m.keys.Fwd10):
+		pl.Seek(10 * time.Minute)
+	case key.Matches(msg, m.keys.Slower):
+		pl.Slower()
+	case key.Matches(msg, m.keys.Faster):
+		pl.Faster()
+	default:
+		return false
+	}
+	return true
 }
 
 // track follows the selected vehicle: its new reports go to its history,

@@ -69,6 +69,8 @@ type Frame struct {
 	// the status bar; Message is a short notice shown there instead.
 	Prompt  string
 	Message string
+	// Replay, when set, is the replay clock shown instead of the status bar.
+	Replay *TimeBar
 }
 
 // HelpLine is a key and what it does, for the help pane.
@@ -233,6 +235,8 @@ func (s *Screen) Render(f Frame, w, h int) string {
 			lines = append(lines, fit(" "+s.bold.Render(safe(f.Prompt))+"█"+s.dim.Render("  enter find · esc cancel"), w))
 		case f.Message != "":
 			lines = append(lines, fit(" "+s.warn.Render(safe(f.Message)), w))
+		case f.Replay != nil:
+			lines = append(lines, s.timeBar(*f.Replay, w))
 		default:
 			lines = append(lines, s.statusBar(f.Status, f.Snap, w))
 		}
