@@ -17,7 +17,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 go_benchmarks() {
   say "Go benchmarks (go test -bench)"
-  go test -run '^$' -bench . -benchmem -count=1 ./internal/model ./internal/view ./internal/sim ./internal/ingest ./internal/cli 2>&1 |
+  go test -run '^$' -bench . -benchmem -count=1 ./internal/codec ./internal/model ./internal/view ./internal/sim ./internal/ingest ./internal/cli 2>&1 |
     grep -E '^(Benchmark|ok|FAIL)'
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fleetwatch/fleetwatch/internal/basemap"
+	"github.com/fleetwatch/fleetwatch/internal/codec"
 	"github.com/fleetwatch/fleetwatch/internal/detect"
 	"github.com/fleetwatch/fleetwatch/internal/ingest"
 	"github.com/fleetwatch/fleetwatch/internal/kafka"
@@ -43,6 +44,8 @@ type watchFlags struct {
 	fields      []string
 	valueFormat string
 	registry    string
+	tempUnit    string
+	weatherArea string
 	basemaps    []string
 	zones       []string
 }
@@ -58,6 +61,8 @@ func (w *watchFlags) register(fs *pflag.FlagSet, defaultFrom string) {
 	fs.StringArrayVar(&w.fields, "field", nil, "read a field from a path of the message: name=path, dotted for nested members (vehicle_id=payload.unit.code); repeatable")
 	fs.StringVar(&w.valueFormat, "value-format", "auto", "message value format: json, avro, gtfs-rt, or auto to detect each message's")
 	fs.StringVar(&w.registry, "schema-registry", "", "Confluent-compatible schema registry URL, to read Avro messages")
+	fs.StringVar(&w.tempUnit, "temp-unit", "C", "unit of temperatures that do not say theirs: C or F (temp_c, temp_f always do)")
+	fs.StringVar(&w.weatherArea, "weather-area", "", "area of weather readings that name none (default: the topic's name)")
 	fs.StringArrayVar(&w.basemaps, "basemap", nil, "GeoJSON outlines drawn dim under the map (roads, water, districts); repeatable; none hides the built-in world map")
 	fs.StringArrayVar(&w.zones, "zones", nil, "GeoJSON polygons: the zones vehicles without a line are counted by; repeatable")
 }
@@ -108,7 +113,7 @@ func (w *watchFlags) addZones(net *network.Network) (*network.Network, error) {
 // user's cluster has topics of its own names. It sets the topics it picks
 // and says what it did, or returns "" when it did not look. An unreachable
 // cluster is not its error to report: the consumer says so.
-func (w *watchFlags) detectTopics(opts kafka.Options, dec *model.Decoder) string {
+func (w *watchFlags) detectTopics(opts kafka.Options, dec *codec.Decoder) string {
 	for _, k := range model.Kinds {
 		if w.fs.Changed(k.String() + "-topic") {
 			return ""
@@ -164,16 +169,20 @@ func (w *watchFlags) title(opts kafka.Options) string {
 }
 
 // decoder builds the record decoder the flags ask for.
-func (w *watchFlags) decoder() (*model.Decoder, error) {
-	fields, err := model.ParseFieldMap(w.fields)
+func (w *watchFlags) decoder() (*codec.Decoder, error) {
+	fields, err := codec.ParseFieldMap(w.fields)
 	if err != nil {
 		return nil, usagef("--field %v", err)
 	}
-	format, err := model.ParseValueFormat(w.valueFormat)
+	format, err := codec.ParseValueFormat(w.valueFormat)
 	if err != nil {
 		return nil, usagef("--value-format: %v", err)
 	}
-	d := &model.Decoder{Fields: fields, Format: format}
+	unit, err := codec.ParseTempUnit(w.tempUnit)
+	if err != nil {
+		return nil, usagef("--temp-unit: %v", err)
+	}
+	d := &codec.Decoder{Fields: fields, Format: format, TempUnit: unit, WeatherArea: strings.TrimSpace(w.weatherArea)}
 	switch {
 	case w.registry != "":
 		reg, err := schemareg.New(w.registry)
@@ -181,7 +190,7 @@ func (w *watchFlags) decoder() (*model.Decoder, error) {
 			return nil, usagef("--schema-registry: %v", err)
 		}
 		d.Schemas = reg
-	case format == model.FormatAvro:
+	case format == codec.FormatAvro:
 		// In auto mode an Avro record without a registry is one rejected
 		// record; asking for Avro only cannot work at all.
 		return nil, usagef("--value-format avro needs --schema-registry URL")

@@ -170,6 +170,7 @@ func TestFormatFlagErrors(t *testing.T) {
 		{[]string{"snapshot", "--value-format", "xml"}, `--value-format: unknown value format "xml"`},
 		{[]string{"snapshot", "--value-format", "avro"}, "needs --schema-registry"},
 		{[]string{"snapshot", "--schema-registry", "registry:8081"}, "want an http:// or https:// URL"},
+		{[]string{"snapshot", "--temp-unit", "K"}, `--temp-unit: unknown temperature unit "K"; want C or F`},
 	} {
 		_, errOut, code := run(t, fw, tt.args...)
 		// serve warns of --insecure-no-auth first; the error is its last line.

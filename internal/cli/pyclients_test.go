@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,11 @@ import (
 // through a real Apache Kafka, must be read by `fleetwatch snapshot` and
 // counted exactly. So must Avro from confluent-kafka's AvroSerializer, through
 // a schema registry the test serves (franz-go's srfake), and GTFS-realtime
-// feeds built with gtfs-realtime-bindings, one of them sent by kcat -P. The
+// feeds built with gtfs-realtime-bindings, one of them sent by kcat -P. So
+// must the pipelines of issue 16, unchanged: the CTA example's Avro (per-person
+// turnstile events, arrivals, city-wide weather in Fahrenheit keyed by
+// {"timestamp"}, its stations table as Debezium change events) and a
+// kafka-python weather producer sending several cities per message. The
 // producers are tests/python/produce_*.py, run with the
 // clients of tests/python/requirements.txt from the virtual environment
 // scripts/python-clients.sh builds at .cache/pyenv.
@@ -62,13 +68,20 @@ type pyCase struct {
 	// GTFS-realtime feed to, which the test then sends as one message with
 	// kcat -P, a client that is not Python; it counts as one more vehicles
 	// record than the script sent.
-	kcat     bool
+	kcat bool
+	// topics, when set, gives the snapshot's topic flags for the case's
+	// topic prefix, in place of PREFIX{vehicles,stations,weather}.
+	topics func(prefix string) []string
+	// flags are more snapshot flags the case needs.
+	flags    []string
 	sent     map[string]int64            // records of each stream the broker acknowledged
 	rejected map[string]map[string]int64 // stream → category → records
 	vehicles map[string]string           // vehicle id → line, every vehicle shown
 	lines    map[string]int              // line → vehicles
 	stations map[string]pyStation
-	weather  map[string]pyWeather
+	// stationLines, when set, are the lines each station must list.
+	stationLines map[string][]string
+	weather      map[string]pyWeather
 }
 
 var pyCases = []pyCase{
@@ -151,6 +164,44 @@ var pyCases = []pyCase{
 		vehicles: map[string]string{"g-1": "10", "g-2": "10", "g-3": "25", "4711": "25", "kcat-1": "K", "kcat-2": "K"},
 		lines:    map[string]int{"10": 2, "25": 2, "K": 2},
 	},
+	{
+		// The CTA example pipeline, unchanged (issue 16): Avro through the
+		// registry, keyed by an Avro {"timestamp"}; its stations on several
+		// topics, read by pattern; its weather city-wide and in Fahrenheit.
+		client: "confluent-kafka-cta", script: "produce_cta.py", registry: true,
+		topics: func(prefix string) []string {
+			return []string{"--stations-topic", "re:^" + regexp.QuoteMeta(prefix+"stations."), "--weather-topic", prefix + "weather"}
+		},
+		flags: []string{"--temp-unit", "F", "--weather-area", "chicago"},
+		// Stations: 9 change events and a tombstone of the table in Avro
+		// (5 stops read, 2 renamed, 1 deleted), 6 through the JsonConverter
+		// (2 + 1 stops read, 1 deleted, its tombstone, a TRUNCATE), 8
+		// turnstile events, 3 arrivals. Weather: 3 readings.
+		sent:     map[string]int64{"stations": 26, "weather": 3},
+		rejected: map[string]map[string]int64{"stations": {"unknown_format": 1}},
+		// Harlem and Jackson were deleted; a station's lines are those of
+		// its stops, in the order of the stops' ids.
+		stations: map[string]pyStation{
+			"40380": {"Clark/Lake", 2, 5}, "40010": {"Austin-Forest Park", 1, 3}, "41400": {"Roosevelt", 0, 0},
+		},
+		stationLines: map[string][]string{"40380": {"green", "blue"}, "40010": {"blue"}, "41400": {"red"}},
+		// Two Blue Line trains at Clark/Lake give the line a headway, and
+		// the line a row, with no vehicle reports.
+		lines: map[string]int{"blue": 0},
+		// 59 °F, the newest reading by the time in its key.
+		weather: map[string]pyWeather{"chicago": {15, "sunny"}},
+	},
+	{
+		// A weather producer that sends both its cities in one message,
+		// with kafka-python's JSON serializer for key and value.
+		client: "kafka-python-cities", script: "produce_weather_cities.py",
+		// 4 messages of two cities (one with a bad city, which is skipped),
+		// an area-less reading, a message with a temperature in words.
+		sent:     map[string]int64{"weather": 6},
+		rejected: map[string]map[string]int64{"weather": {"wrong_type": 1}},
+		weather: map[string]pyWeather{"Winnipeg": {-12, ""}, "Vancouver": {8, "light rain"},
+			"py.kafka-python-cities.weather": {21.5, "sunny"}},
+	},
 }
 
 // pySummary is the part of the JSON summary the Python client tests read.
@@ -167,10 +218,11 @@ type pySummary struct {
 		Vehicles int    `json:"vehicles"`
 	} `json:"lines"`
 	Stations []struct {
-		StationID string `json:"station_id"`
-		Name      string `json:"name"`
-		Arrivals  int64  `json:"arrivals"`
-		Entries   int64  `json:"entries"`
+		StationID string   `json:"station_id"`
+		Name      string   `json:"name"`
+		Lines     []string `json:"lines"`
+		Arrivals  int64    `json:"arrivals"`
+		Entries   int64    `json:"entries"`
 	} `json:"stations"`
 	Weather []struct {
 		Area      string  `json:"area"`
@@ -228,9 +280,13 @@ func TestPythonClients(t *testing.T) {
 				}
 				sent["vehicles"]++
 			}
-			out, errOut, code := run(t, bin, append([]string{"snapshot", "-b", brokers, "--until-caught-up", "--json",
-				"--vehicles-topic", prefix + "vehicles", "--stations-topic", prefix + "stations", "--weather-topic", prefix + "weather"},
-				snapArgs...)...)
+			topics := []string{"--vehicles-topic", prefix + "vehicles", "--stations-topic", prefix + "stations", "--weather-topic", prefix + "weather"}
+			if tc.topics != nil {
+				topics = tc.topics(prefix)
+			}
+			args := append([]string{"snapshot", "-b", brokers, "--until-caught-up", "--json"}, topics...)
+			args = append(append(args, tc.flags...), snapArgs...)
+			out, errOut, code := run(t, bin, args...)
 			if code != 0 {
 				t.Fatalf("snapshot: exit %d: %s", code, errOut)
 			}
@@ -352,6 +408,15 @@ func checkPySummary(t *testing.T, tc pyCase, sent map[string]int64, s pySummary)
 	}
 	if !maps.Equal(stations, tc.stations) {
 		t.Errorf("stations (id → name, arrivals, entries)\n got %v\nwant %v", stations, tc.stations)
+	}
+	if tc.stationLines != nil {
+		lines := map[string][]string{}
+		for _, st := range s.Stations {
+			lines[st.StationID] = st.Lines
+		}
+		if !maps.EqualFunc(lines, tc.stationLines, slices.Equal) {
+			t.Errorf("station lines\n got %v\nwant %v", lines, tc.stationLines)
+		}
 	}
 
 	weather := map[string]pyWeather{}

@@ -6,12 +6,12 @@ package detect
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/fleetwatch/fleetwatch/internal/codec"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
@@ -76,9 +76,9 @@ type Choice struct {
 // condition), never the other way round. Among a stream's candidates the best
 // fraction wins, then the most records. dec gives the value format, field
 // mapping and schema registry; nil reads with the defaults.
-func Classify(samples map[string][][]byte, dec *model.Decoder) Choice {
+func Classify(samples map[string][][]byte, dec *codec.Decoder) Choice {
 	if dec == nil {
-		dec = &model.Decoder{}
+		dec = &codec.Decoder{}
 	}
 	var (
 		c     Choice
@@ -133,27 +133,14 @@ func Classify(samples map[string][][]byte, dec *model.Decoder) Choice {
 
 // fits tells whether one record of a topic decodes into at least one usable
 // event of the kind; evs is scratch space, returned for reuse.
-func fits(dec *model.Decoder, topic string, kind model.Kind, value []byte, evs []model.Event) ([]model.Event, bool) {
+func fits(dec *codec.Decoder, topic string, kind model.Kind, value []byte, evs []model.Event) ([]model.Event, bool) {
 	rec := model.Record{Kind: kind, Value: value, Topic: topic}
 	// Events decoded despite an error were usable, so the error is not
 	// looked at: a GTFS-realtime feed with one bad entity still fits.
-	evs, err := dec.DecodeAll(rec, evs)
-	if kind == model.KindWeather && len(evs) == 0 {
-		var de *model.DecodeError
-		if errors.As(err, &de) && de.Field == "area" {
-			// Without a key the decoder has no area to fall back on; the
-			// topic's name is the one fleetwatch gives such readings. Only
-			// actual readings make it weather then, or any object would be.
-			rec.Key = []byte(topic)
-			evs, _ = dec.DecodeAll(rec, evs)
-			for _, ev := range evs {
-				if w, ok := ev.(model.Weather); ok && (w.TempC != 0 || w.WindKmh != 0 || w.Humidity != 0 || w.Condition != "") {
-					return evs, true
-				}
-			}
-			return evs, false
-		}
-	}
+	// An area-less weather reading is named after the topic by the decoder,
+	// as --weather-area's default does; an object that carries no reading
+	// is not, so that only actual readings make a topic weather.
+	evs, _ = dec.DecodeAll(rec, evs)
 	for _, ev := range evs {
 		if usable(kind, ev) {
 			return evs, true

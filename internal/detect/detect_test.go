@@ -8,6 +8,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
+	"github.com/fleetwatch/fleetwatch/internal/codec"
 	"github.com/fleetwatch/fleetwatch/internal/detect"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 )
@@ -167,7 +168,7 @@ func TestClassifyAvro(t *testing.T) {
 	framed = append(framed, body...)
 	samples := map[string][][]byte{"avro.positions": {framed, framed, framed}}
 
-	c := detect.Classify(samples, &model.Decoder{Schemas: schemas{7: schema}})
+	c := detect.Classify(samples, &codec.Decoder{Schemas: schemas{7: schema}})
 	if c.Topics[model.KindVehicles] != "avro.positions" {
 		t.Errorf("with the schema: topics %q, candidates %+v", c.Topics, c.Candidates)
 	}

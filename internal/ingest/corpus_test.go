@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetwatch/fleetwatch/internal/codec"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
@@ -46,14 +47,15 @@ var malformed = []struct {
 	{model.KindVehicles, "", `{"vehicle_id":"  ","lat":1,"lon":2}`, model.CatMissingID},
 	{model.KindVehicles, "", ``, model.CatNotJSON},
 	{model.KindVehicles, "k", `{"vehicle_id":"` + strings.Repeat("x", 300) + `","lat":1,"lon":2}`, model.CatTooLarge},
-	{model.KindVehicles, "k", `{"vehicle_id":"v","lat":1,"lon":2,"pad":"` + strings.Repeat("x", model.MaxMessageBytes) + `"}`, model.CatTooLarge},
+	{model.KindVehicles, "k", `{"vehicle_id":"v","lat":1,"lon":2,"pad":"` + strings.Repeat("x", codec.MaxMessageBytes) + `"}`, model.CatTooLarge},
 	{model.KindVehicles, "k", `{"vehicle_id":"v","lat":1,"lon":2,"status":"flying"}`, model.CatUnknownFormat},
 	{model.KindStations, "k", `{"type":"party","station_id":"s"}`, model.CatUnknownFormat},
 	{model.KindStations, "k", `{"type":"station","name":"no id"}`, model.CatMissingID},
 	{model.KindStations, "k", `{"type":"turnstile","station_id":"s","entries":-3}`, model.CatOutOfRange},
 	{model.KindStations, "k", `{"type":"turnstile","station_id":"s","entries":"many"}`, model.CatWrongType},
 	{model.KindStations, "k", `{"type":"station","station_id":"s","lines":"red"}`, model.CatWrongType},
-	{model.KindWeather, "", `{"temp_c":1}`, model.CatMissingID},
+	// A reading without an area member is named after its topic; an empty one is refused.
+	{model.KindWeather, "", `{"area":" ","temp_c":1}`, model.CatMissingID},
 	{model.KindWeather, "k", `{"area":"a","humidity":101}`, model.CatOutOfRange},
 	{model.KindWeather, "k", `{"area":"a","temp_c":"cold"}`, model.CatWrongType},
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetwatch/fleetwatch/internal/codec"
 	"github.com/fleetwatch/fleetwatch/internal/learn"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
@@ -73,7 +74,7 @@ func (h *latencyHist) stats() model.Latency {
 // Options say how the store decodes records and ages vehicles.
 type Options struct {
 	// Decoder reads the records; nil reads them with the default options.
-	Decoder *model.Decoder
+	Decoder *codec.Decoder
 	// Expire forgets vehicles not heard from for this long; 0 keeps them.
 	Expire time.Duration
 	// DataClock measures ages from the newest report read instead of the
@@ -120,7 +121,7 @@ const (
 // NewStore returns an empty store.
 func NewStore(opts Options) *Store {
 	if opts.Decoder == nil {
-		opts.Decoder = &model.Decoder{}
+		opts.Decoder = &codec.Decoder{}
 	}
 	f := model.NewFleet()
 	if opts.Window > 0 {

@@ -68,7 +68,8 @@ func New() *Traces {
 func (t *Traces) Version() uint64 { return t.version }
 
 // Observe folds one event in: vehicle reports extend traces, station
-// records with a position place stations.
+// records with a position place stations, deleted station records remove
+// them.
 func (t *Traces) Observe(ev model.Event) {
 	switch e := ev.(type) {
 	case model.VehiclePosition:
@@ -82,6 +83,13 @@ func (t *Traces) Observe(ev model.Event) {
 		}
 		t.stations[e.StationID] = e
 		t.version++
+	case model.StationRemoved:
+		// A stop's delete leaves the station to its other stops; only the
+		// fleet knows whether it had any, so the mark stays.
+		if _, ok := t.stations[e.StationID]; ok && e.Stop == "" {
+			delete(t.stations, e.StationID)
+			t.version++
+		}
 	}
 }
 

@@ -104,3 +104,18 @@ func TestTracesTakeBaseLines(t *testing.T) {
 		t.Error("a report that adds nothing changed the version")
 	}
 }
+
+// A deleted station record takes its station off the learned map.
+func TestTracesForgetRemovedStations(t *testing.T) {
+	tr := New()
+	tr.Observe(model.StationInfo{StationID: "2", Name: "Hauptbahnhof", Lat: 52.5251, Lon: 13.3694, HasPos: true})
+	tr.Observe(model.StationInfo{StationID: "3", Name: "Zoo", Lat: 52.507, Lon: 13.332, HasPos: true})
+	v := tr.Version()
+	tr.Observe(model.StationRemoved{StationID: "2"})
+	if tr.Version() == v {
+		t.Error("a removal left the version as it was")
+	}
+	if n := tr.Build(nil, "stations"); len(n.Stations) != 1 || n.Stations[0].Name != "Zoo" {
+		t.Errorf("stations %+v, want Zoo only", n.Stations)
+	}
+}

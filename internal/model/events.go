@@ -1,6 +1,7 @@
-// Package model holds fleetwatch's domain: the events of the data contract,
-// their decoding from message bytes, and the fleet state they are folded into.
-// Nothing here does IO.
+// Package model holds fleetwatch's domain: the records read from the
+// streams, the events of the data contract, why a record is refused, and
+// the fleet state the events are folded into. Decoding bytes into events is
+// package codec's. Nothing here does IO.
 package model
 
 import "time"
@@ -84,6 +85,19 @@ type StationInfo struct {
 	Lines     []string
 	Lat, Lon  float64
 	HasPos    bool
+	// Stop is set when the record describes one stop (a platform, a
+	// direction) of the station rather than all of it, as a table of stops
+	// with a parent station does: the station's lines are then those of all
+	// its stops, and it stays while any stop does.
+	Stop string
+}
+
+// StationRemoved is a deleted station record (a change event's delete, a
+// tombstone): the station, or only its Stop, is forgotten. A StationID that
+// names no station may name a stop of one, as a key of the stops table does.
+type StationRemoved struct {
+	StationID string
+	Stop      string
 }
 
 // Arrival reports a vehicle stopping at a station.
@@ -101,6 +115,9 @@ type Turnstile struct {
 	StationID string
 	Entries   int64
 	TS        time.Time
+	// Name is the station's name when the event carries one (the CTA's
+	// turnstile events do): it names a station no reference record named.
+	Name string
 }
 
 // Weather is one reading for an area.
@@ -116,6 +133,7 @@ type Weather struct {
 func (VehiclePosition) event() {}
 func (VehicleRemoved) event()  {}
 func (StationInfo) event()     {}
+func (StationRemoved) event()  {}
 func (Arrival) event()         {}
 func (Turnstile) event()       {}
 func (Weather) event()         {}

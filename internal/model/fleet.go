@@ -1,6 +1,7 @@
 package model
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +44,9 @@ type stationRec struct {
 	// retry or a replayed partition delivers an arrival again soon after.
 	recent     [recentArrivals]arrivalMark
 	recentNext int
+	// stops holds the lines of each stop, for a station described stop by
+	// stop (StationInfo.Stop); nil for one described whole.
+	stops map[string][]string
 }
 
 // recentArrivals is how many arrivals per station are remembered for
@@ -247,8 +251,9 @@ func (f *Fleet) Apply(ev Event) {
 	case VehicleRemoved:
 		delete(f.vehicles, e.VehicleID)
 	case StationInfo:
-		st := f.station(e.StationID)
-		st.StationInfo = e
+		f.stationInfo(e)
+	case StationRemoved:
+		f.removeStation(e)
 	case Arrival:
 		st := f.station(e.StationID)
 		if st.seen(e.VehicleID, e.TS) {
@@ -264,6 +269,9 @@ func (f *Fleet) Apply(ev Event) {
 		f.measureHeadway(e)
 	case Turnstile:
 		st := f.station(e.StationID)
+		if st.Name == "" {
+			st.Name = e.Name // a reference record's name, when one came, stands
+		}
 		st.Entries += e.Entries
 		st.count(e.TS, 0, e.Entries)
 		f.stationClock(e.TS)
@@ -283,6 +291,72 @@ func (f *Fleet) station(id string) *stationRec {
 		f.stations[id] = st
 	}
 	return st
+}
+
+// stationInfo files a reference record. A record of one stop adds its lines
+// to those of the station's other stops, and keeps the position and name
+// they gave when it has none; a record of the whole station replaces it.
+func (f *Fleet) stationInfo(e StationInfo) {
+	st := f.station(e.StationID)
+	if e.Stop == "" {
+		st.StationInfo, st.stops = e, nil
+		return
+	}
+	if st.stops == nil {
+		st.stops = map[string][]string{}
+	}
+	st.stops[e.Stop] = e.Lines
+	info := e
+	info.Stop = ""
+	if !info.HasPos {
+		info.Lat, info.Lon, info.HasPos = st.Lat, st.Lon, st.HasPos
+	}
+	if info.Name == "" {
+		info.Name = st.Name
+	}
+	st.StationInfo = info
+	st.Lines = st.stopLines()
+}
+
+// stopLines is the union of the lines of a station's stops, in the order of
+// the stops' ids: a fresh slice, as snapshots share the one they are given.
+func (r *stationRec) stopLines() []string {
+	var lines []string
+	for _, stop := range slices.Sorted(maps.Keys(r.stops)) {
+		for _, l := range r.stops[stop] {
+			if !slices.Contains(lines, l) {
+				lines = append(lines, l)
+			}
+		}
+	}
+	return lines
+}
+
+// removeStation forgets a deleted station, or one stop of it: the station
+// goes with its last stop.
+func (f *Fleet) removeStation(e StationRemoved) {
+	id, stop := e.StationID, e.Stop
+	st, ok := f.stations[id]
+	if !ok && stop == "" {
+		// A tombstone of a stops table is keyed by the stop alone.
+		for sid, s := range f.stations {
+			if _, has := s.stops[id]; has {
+				st, ok, id, stop = s, true, sid, id
+				break
+			}
+		}
+	}
+	if !ok {
+		return
+	}
+	if stop != "" && len(st.stops) > 0 {
+		delete(st.stops, stop)
+		if len(st.stops) > 0 {
+			st.Lines = st.stopLines()
+			return
+		}
+	}
+	delete(f.stations, id)
 }
 
 func (f *Fleet) stationClock(ts time.Time) {

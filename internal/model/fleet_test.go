@@ -1,7 +1,6 @@
 package model
 
 import (
-	"bytes"
 	"testing"
 	"time"
 )
@@ -218,84 +217,6 @@ func TestHeadwayWorstAndBunching(t *testing.T) {
 	}
 }
 
-// FuzzApply folds a sequence of decoded records (split from the input at
-// newlines, each on the stream its first byte picks) into a fleet, with
-// tombstones, expiry and snapshots in between. The state never panics,
-// never holds a vehicle at an impossible position, never counts below
-// zero, and a snapshot always agrees with itself.
-func FuzzApply(f *testing.F) {
-	f.Add([]byte("0" + fuzzSeeds[0] + "\n1" + fuzzSeeds[3] + "\n1" + fuzzSeeds[4] + "\n2" + fuzzSeeds[5]))
-	f.Add([]byte("0{\"vehicle_id\":\"a\",\"lat\":1,\"lon\":2,\"ts\":5}\n0{\"vehicle_id\":\"a\",\"lat\":3,\"lon\":2,\"ts\":4}\n9a\n1{\"type\":\"arrival\",\"station_id\":\"s\",\"vehicle_id\":\"a\",\"line\":\"l\",\"ts\":1e12}"))
-	f.Add([]byte("1{\"type\":\"turnstile\",\"station_id\":\"s\",\"entries\":-5,\"ts\":-1}\n1{\"type\":\"arrival\",\"station_id\":\"s\",\"vehicle_id\":\"b\",\"line\":\"l\",\"ts\":253402300799}"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		fl := NewFleet()
-		fl.SetWindow(15 * time.Minute)
-		for i, line := range bytes.Split(data, []byte("\n")) {
-			if len(line) == 0 {
-				continue
-			}
-			switch line[0] {
-			case '9': // a tombstone for the rest of the line as key
-				fl.Apply(VehicleRemoved{VehicleID: string(line[1:])})
-				continue
-			case '8':
-				fl.Expire(time.Unix(int64(len(line))*1e6, 0))
-				continue
-			}
-			rec := Record{Kind: Kind(line[0] % 3), Key: []byte("k"), Value: line[1:], Time: time.Unix(1795341600+int64(i), 0)}
-			ev, err := Decode(rec)
-			if err != nil {
-				fl.Reject(rec.Kind, CatNotJSON)
-				continue
-			}
-			fl.AddCounters(rec.Kind, 1, false)
-			fl.Apply(ev)
-			if i%3 == 0 {
-				checkSnapshot(t, fl.Snapshot())
-			}
-		}
-		checkSnapshot(t, fl.Snapshot())
-	})
-}
-
-func checkSnapshot(t *testing.T, s Snapshot) {
-	t.Helper()
-	total := 0
-	for i, v := range s.Vehicles {
-		if v.Lat < -90 || v.Lat > 90 || v.Lon < -180 || v.Lon > 180 || v.Lat != v.Lat || v.Lon != v.Lon {
-			t.Fatalf("vehicle %q at an impossible position %v,%v", v.VehicleID, v.Lat, v.Lon)
-		}
-		if i > 0 && s.Vehicles[i-1].VehicleID >= v.VehicleID {
-			t.Fatalf("vehicles not sorted by id or duplicated: %q then %q", s.Vehicles[i-1].VehicleID, v.VehicleID)
-		}
-	}
-	for _, l := range s.Lines {
-		total += l.Vehicles
-		if l.Vehicles < 0 || l.Bunched < 0 || l.HeadwayMaxS < l.HeadwayS-1e-6 && l.HeadwayS > 0 {
-			t.Fatalf("line %+v does not add up", l)
-		}
-	}
-	withLine := 0
-	for _, v := range s.Vehicles {
-		if v.Line != "" {
-			withLine++
-		}
-	}
-	if total != withLine {
-		t.Fatalf("lines count %d vehicles, the fleet has %d with a line", total, withLine)
-	}
-	for _, st := range s.Stations {
-		if st.Arrivals < 0 || st.ArrivalsWindow < 0 || st.ArrivalsWindow > st.Arrivals {
-			t.Fatalf("station %q arrivals %d, in the window %d", st.StationID, st.Arrivals, st.ArrivalsWindow)
-		}
-	}
-	for k := range s.Counters.Consumed {
-		if s.Counters.Consumed[k] < 0 || s.Counters.Rejected[k] < 0 || s.Counters.Stale[k] < 0 {
-			t.Fatalf("negative counters %+v", s.Counters)
-		}
-	}
-}
-
 // An arrival delivered twice (a producer retry, a replayed partition) counts
 // once; a different vehicle or time at the same station counts.
 func TestArrivalSeenTwiceCountsOnce(t *testing.T) {
@@ -315,5 +236,53 @@ func TestArrivalSeenTwiceCountsOnce(t *testing.T) {
 	}
 	if got := s.Lines[0].HeadwayS; got != 19*60 {
 		t.Errorf("headway %v s, want 1140 (blue-08 then blue-07 19 min later)", got)
+	}
+}
+
+// A deleted station record removes the station; a station described stop
+// by stop has the lines of all its stops and goes with its last one; a
+// turnstile count names a station no reference record named.
+func TestStationRemovedAndStops(t *testing.T) {
+	f := NewFleet()
+	station := func(id string) (StationState, bool) {
+		for _, st := range f.Snapshot().Stations {
+			if st.StationID == id {
+				return st, true
+			}
+		}
+		return StationState{}, false
+	}
+	f.Apply(StationInfo{StationID: "2", Name: "Hauptbahnhof", Lines: []string{"S3"}, Lat: 52.5, Lon: 13.4, HasPos: true})
+	f.Apply(Turnstile{StationID: "2", Entries: 3, TS: at(1), Name: "Hbf"})
+	if st, _ := station("2"); st.Name != "Hauptbahnhof" || st.Entries != 3 {
+		t.Fatalf("a turnstile's name replaced the reference's: %+v", st)
+	}
+	f.Apply(StationRemoved{StationID: "2"})
+	if _, ok := station("2"); ok {
+		t.Fatal("removed station still there")
+	}
+	f.Apply(StationRemoved{StationID: "nowhere"}) // nothing to remove: no harm
+
+	f.Apply(Turnstile{StationID: "40380", Entries: 1, TS: at(2), Name: "Clark/Lake"})
+	f.Apply(StationInfo{StationID: "40380", Stop: "30374", Lines: []string{"blue"}, Lat: 41.88, Lon: -87.63, HasPos: true})
+	f.Apply(StationInfo{StationID: "40380", Stop: "30074", Name: "Clark/Lake", Lines: []string{"green", "blue"}})
+	st, _ := station("40380")
+	if st.Name != "Clark/Lake" || !st.HasPos || len(st.Lines) != 2 || st.Lines[0] != "green" || st.Lines[1] != "blue" || st.Entries != 1 {
+		t.Fatalf("two stops: %+v", st)
+	}
+	f.Apply(StationRemoved{StationID: "40380", Stop: "30074"})
+	if st, _ := station("40380"); len(st.Lines) != 1 || st.Lines[0] != "blue" {
+		t.Fatalf("one stop left: %+v", st)
+	}
+	f.Apply(StationRemoved{StationID: "30374"}) // a stops table's key names the stop alone
+	if _, ok := station("40380"); ok {
+		t.Fatal("station outlived its last stop")
+	}
+	// A record of the whole station replaces what its stops said.
+	f.Apply(StationInfo{StationID: "s", Stop: "a", Lines: []string{"red"}})
+	f.Apply(StationInfo{StationID: "s", Lines: []string{"blue"}})
+	f.Apply(StationRemoved{StationID: "s", Stop: "a"})
+	if _, ok := station("s"); ok {
+		t.Fatal("a stop's delete kept a station described whole")
 	}
 }

@@ -28,7 +28,7 @@ const (
 )
 
 // Registry is a schema registry client with a cache. It implements
-// model.SchemaSource and is safe for concurrent use.
+// codec.SchemaSource and is safe for concurrent use.
 type Registry struct {
 	url    string
 	client *sr.Client

@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb/planar"
 
+	"github.com/fleetwatch/fleetwatch/internal/codec"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 )
@@ -59,7 +60,7 @@ func TestRoamersStayInsideMoveAndIdle(t *testing.T) {
 		if bytes.Contains(r.value, []byte(`"line"`)) || bytes.Contains(r.value, []byte(`"stop_id"`)) {
 			t.Fatalf("roamer with a line or stop: %s", r.value)
 		}
-		ev, err := model.Decode(model.Record{Kind: r.kind, Key: []byte(r.key), Value: r.value})
+		ev, err := codec.Decode(model.Record{Kind: r.kind, Key: []byte(r.key), Value: r.value})
 		if err != nil {
 			t.Fatalf("rejected: %v: %s", err, r.value)
 		}

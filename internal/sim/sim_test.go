@@ -9,6 +9,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
 
+	"github.com/fleetwatch/fleetwatch/internal/codec"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 )
@@ -76,7 +77,7 @@ func TestPlausible(t *testing.T) {
 	arrivals, turnstiles, weather := 0, 0, 0
 	const maxKmh = MaxSpeedKmh
 	for i, r := range sink.recs {
-		ev, err := model.Decode(model.Record{Kind: r.kind, Key: []byte(r.key), Value: r.value})
+		ev, err := codec.Decode(model.Record{Kind: r.kind, Key: []byte(r.key), Value: r.value})
 		if err != nil {
 			t.Fatalf("record %d rejected: %v: %s", i, err, r.value)
 		}
@@ -217,7 +218,7 @@ func TestHeadwayWithinBounds(t *testing.T) {
 	last := map[stopDir]time.Time{}
 	perLine := map[string][]float64{}
 	for _, r := range sink.recs {
-		ev, _ := model.Decode(model.Record{Kind: r.kind, Key: []byte(r.key), Value: r.value})
+		ev, _ := codec.Decode(model.Record{Kind: r.kind, Key: []byte(r.key), Value: r.value})
 		a, ok := ev.(model.Arrival)
 		if !ok {
 			continue
@@ -261,7 +262,7 @@ func TestRunsOnGTFSFeed(t *testing.T) {
 	}
 	arrivals := map[string]bool{}
 	for _, r := range sink.recs {
-		ev, err := model.Decode(model.Record{Kind: r.kind, Key: []byte(r.key), Value: r.value})
+		ev, err := codec.Decode(model.Record{Kind: r.kind, Key: []byte(r.key), Value: r.value})
 		if err != nil {
 			t.Fatalf("%v: %s", err, r.value)
 		}

@@ -1,4 +1,4 @@
-package model
+package codec
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
 const feedTime = 1795341600 // 2026-11-22T10:00:00Z
@@ -55,34 +57,34 @@ func TestGTFSRealtime(t *testing.T) {
 	tests := []struct {
 		name     string
 		entities []*gtfs.FeedEntity
-		want     []Event
+		want     []model.Event
 		errField string // the skipped entity's error, "" for none
 	}{
-		{"every field", []*gtfs.FeedEntity{full}, []Event{VehiclePosition{VehicleID: "bus-1", Line: "66",
-			Lat: float64(float32(41.9)), Lon: float64(float32(-87.6)), Heading: 90, SpeedKmh: 36, Status: StatusStoppedAt,
-			StopID: "clark-lake", Occupancy: 0.4, TS: at.Add(30 * time.Second), Has: HasHeading | HasSpeed | HasOccupancy}}, ""},
+		{"every field", []*gtfs.FeedEntity{full}, []model.Event{model.VehiclePosition{VehicleID: "bus-1", Line: "66",
+			Lat: float64(float32(41.9)), Lon: float64(float32(-87.6)), Heading: 90, SpeedKmh: 36, Status: model.StatusStoppedAt,
+			StopID: "clark-lake", Occupancy: 0.4, TS: at.Add(30 * time.Second), Has: model.HasHeading | model.HasSpeed | model.HasOccupancy}}, ""},
 		{"label, then entity id, name the vehicle; the header's time stands in",
-			[]*gtfs.FeedEntity{labelled, anonymous}, []Event{
-				VehiclePosition{VehicleID: "1234", Lat: float64(float32(41.8)), Lon: float64(float32(-87.7)), Status: StatusInTransit, TS: at},
-				VehiclePosition{VehicleID: "e3", Line: "x", Lat: float64(float32(41.8)), Lon: float64(float32(-87.7)), Status: StatusInTransit, TS: at},
+			[]*gtfs.FeedEntity{labelled, anonymous}, []model.Event{
+				model.VehiclePosition{VehicleID: "1234", Lat: float64(float32(41.8)), Lon: float64(float32(-87.7)), Status: model.StatusInTransit, TS: at},
+				model.VehiclePosition{VehicleID: "e3", Line: "x", Lat: float64(float32(41.8)), Lon: float64(float32(-87.7)), Status: model.StatusInTransit, TS: at},
 			}, ""},
 		{"a deleted entity removes its vehicle; trip updates are skipped",
-			[]*gtfs.FeedEntity{deleted, tripUpdate}, []Event{VehicleRemoved{VehicleID: "bus-9"}}, ""},
+			[]*gtfs.FeedEntity{deleted, tripUpdate}, []model.Event{model.VehicleRemoved{VehicleID: "bus-9"}}, ""},
 		{"a bad entity spoils only itself",
-			[]*gtfs.FeedEntity{noPosition, vehicleEntity("e7", "bus-7", "", 1, 2), offMap}, []Event{
-				VehiclePosition{VehicleID: "bus-7", Lat: 1, Lon: 2, Status: StatusInTransit, TS: at},
+			[]*gtfs.FeedEntity{noPosition, vehicleEntity("e7", "bus-7", "", 1, 2), offMap}, []model.Event{
+				model.VehiclePosition{VehicleID: "bus-7", Lat: 1, Lon: 2, Status: model.StatusInTransit, TS: at},
 			}, "entity e5 lat"},
 		{"an empty feed is no error", nil, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var d Decoder
-			evs, err := d.DecodeAll(Record{Kind: KindVehicles, Value: feedBytes(t, tt.entities...), Time: recTime}, nil)
+			evs, err := d.DecodeAll(model.Record{Kind: model.KindVehicles, Value: feedBytes(t, tt.entities...), Time: recTime}, nil)
 			if tt.errField == "" && err != nil {
 				t.Fatal(err)
 			}
 			if tt.errField != "" {
-				var de *DecodeError
+				var de *model.DecodeError
 				if !errors.As(err, &de) || de.Field != tt.errField {
 					t.Fatalf("error %v, want one about %q", err, tt.errField)
 				}
@@ -103,27 +105,27 @@ func TestGTFSRealtimeRejects(t *testing.T) {
 	nan := vehicleEntity("e", "v", "", float32(math.NaN()), 0)
 	tests := []struct {
 		name  string
-		rec   Record
-		cat   Category
+		rec   model.Record
+		cat   model.Category
 		field string
 	}{
-		{"on the stations stream", Record{Kind: KindStations, Value: feedBytes(t, vehicleEntity("e", "v", "", 1, 2))}, CatUnknownFormat, ""},
-		{"not a feed", Record{Kind: KindVehicles, Value: []byte{0x0a, 0x02, 0x08}}, CatUnknownFormat, ""},
-		{"a feed with no header", Record{Kind: KindVehicles, Value: []byte{0x12, 0x00}}, CatUnknownFormat, ""},
-		{"latitude not a number", Record{Kind: KindVehicles, Value: feedBytes(t, nan)}, CatOutOfRange, "entity e lat"},
+		{"on the stations stream", model.Record{Kind: model.KindStations, Value: feedBytes(t, vehicleEntity("e", "v", "", 1, 2))}, model.CatUnknownFormat, ""},
+		{"not a feed", model.Record{Kind: model.KindVehicles, Value: []byte{0x0a, 0x02, 0x08}}, model.CatUnknownFormat, ""},
+		{"a feed with no header", model.Record{Kind: model.KindVehicles, Value: []byte{0x12, 0x00}}, model.CatUnknownFormat, ""},
+		{"latitude not a number", model.Record{Kind: model.KindVehicles, Value: feedBytes(t, nan)}, model.CatOutOfRange, "entity e lat"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Decoder{Format: FormatGTFSRT}
 			evs, err := d.DecodeAll(tt.rec, nil)
-			var de *DecodeError
+			var de *model.DecodeError
 			if len(evs) != 0 || !errors.As(err, &de) || de.Category != tt.cat || de.Field != tt.field {
 				t.Fatalf("%d events, error %#v", len(evs), err)
 			}
 		})
 	}
 	// One event per call: a feed of two is refused by the single-event form.
-	if _, err := Decode(Record{Kind: KindVehicles, Value: feedBytes(t, vehicleEntity("a", "a", "", 1, 2), vehicleEntity("b", "b", "", 1, 2))}); err == nil {
+	if _, err := Decode(model.Record{Kind: model.KindVehicles, Value: feedBytes(t, vehicleEntity("a", "a", "", 1, 2), vehicleEntity("b", "b", "", 1, 2))}); err == nil {
 		t.Error("Decode took a feed of two vehicles")
 	}
 }
@@ -142,20 +144,20 @@ func FuzzGTFSRT(f *testing.F) {
 	f.Add([]byte{0x0a, 0x05, 0x0a, 0x03, '2', '.', '0'})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := Decoder{Format: FormatGTFSRT}
-		evs, err := d.DecodeAll(Record{Kind: KindVehicles, Value: data, Time: recTime}, nil)
+		evs, err := d.DecodeAll(model.Record{Kind: model.KindVehicles, Value: data, Time: recTime}, nil)
 		if err != nil {
-			var de *DecodeError
+			var de *model.DecodeError
 			if !errors.As(err, &de) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 		}
 		for _, ev := range evs {
 			switch v := ev.(type) {
-			case VehiclePosition:
+			case model.VehiclePosition:
 				if v.VehicleID == "" || math.Abs(v.Lat) > 90 || math.Abs(v.Lon) > 180 || v.SpeedKmh < 0 || !finite(v.Heading) {
 					t.Fatalf("out of contract: %+v", v)
 				}
-			case VehicleRemoved:
+			case model.VehicleRemoved:
 				if v.VehicleID == "" {
 					t.Fatal("removal without an id")
 				}

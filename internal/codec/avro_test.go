@@ -1,4 +1,4 @@
-package model
+package codec
 
 import (
 	"encoding/binary"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hamba/avro/v2"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
 // schemaMap is an in-memory SchemaSource.
@@ -65,21 +67,21 @@ func TestAvro(t *testing.T) {
 	tests := []struct {
 		name   string
 		fields []string
-		rec    Record
-		want   Event
+		rec    model.Record
+		want   model.Event
 	}{
 		{"spellings as in JSON, unions unwrapped, enum and timestamp-millis",
-			nil, Record{Kind: KindVehicles, Value: confluent(t, 1, position(map[string]any{"string": "66"}, map[string]any{"float": float32(12.5)}))},
-			VehiclePosition{VehicleID: "bus-1", Line: "66", Lat: 41.9, Lon: -87.6, SpeedKmh: 12.5, Has: HasSpeed, Status: StatusStoppedAt, TS: at}},
+			nil, model.Record{Kind: model.KindVehicles, Value: confluent(t, 1, position(map[string]any{"string": "66"}, map[string]any{"float": float32(12.5)}))},
+			model.VehiclePosition{VehicleID: "bus-1", Line: "66", Lat: 41.9, Lon: -87.6, SpeedKmh: 12.5, Has: model.HasSpeed, Status: model.StatusStoppedAt, TS: at}},
 		{"null union branches are absent fields",
-			nil, Record{Kind: KindVehicles, Value: confluent(t, 1, position(nil, nil))},
-			VehiclePosition{VehicleID: "bus-1", Lat: 41.9, Lon: -87.6, Status: StatusStoppedAt, TS: at}},
+			nil, model.Record{Kind: model.KindVehicles, Value: confluent(t, 1, position(nil, nil))},
+			model.VehiclePosition{VehicleID: "bus-1", Lat: 41.9, Lon: -87.6, Status: model.StatusStoppedAt, TS: at}},
 		{"--field paths reach nested records and maps",
-			[]string{"vehicle_id=meta.unit", "line=meta.tags.depot"}, Record{Kind: KindVehicles, Value: confluent(t, 1, position(nil, nil))},
-			VehiclePosition{VehicleID: "U-77", Line: "north", Lat: 41.9, Lon: -87.6, Status: StatusStoppedAt, TS: at}},
+			[]string{"vehicle_id=meta.unit", "line=meta.tags.depot"}, model.Record{Kind: model.KindVehicles, Value: confluent(t, 1, position(nil, nil))},
+			model.VehiclePosition{VehicleID: "U-77", Line: "north", Lat: 41.9, Lon: -87.6, Status: model.StatusStoppedAt, TS: at}},
 		{"weather with a decimal",
-			nil, Record{Kind: KindWeather, Time: recTime, Value: confluent(t, 2, map[string]any{"city": "chicago", "temperature": float32(-3.5), "delay": []byte{0x01, 0x00}})},
-			Weather{Area: "chicago", TempC: -3.5, TS: recTime}},
+			nil, model.Record{Kind: model.KindWeather, Time: recTime, Value: confluent(t, 2, map[string]any{"city": "chicago", "temperature": float32(-3.5), "delay": []byte{0x01, 0x00}})},
+			model.Weather{Area: "chicago", TempC: -3.5, TS: recTime}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,9 +121,9 @@ func TestAvroRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Decoder{Format: FormatAvro, Schemas: tt.schemas}
-			_, err := d.Decode(Record{Kind: KindVehicles, Value: tt.value})
-			var de *DecodeError
-			if !errors.As(err, &de) || de.Category != CatUnknownFormat || !strings.Contains(de.Reason, tt.reason) {
+			_, err := d.Decode(model.Record{Kind: model.KindVehicles, Value: tt.value})
+			var de *model.DecodeError
+			if !errors.As(err, &de) || de.Category != model.CatUnknownFormat || !strings.Contains(de.Reason, tt.reason) {
 				t.Fatalf("error %v, want unknown_format saying %q", err, tt.reason)
 			}
 		})
@@ -145,15 +147,15 @@ func FuzzAvro(f *testing.F) {
 	f.Add([]byte{0xfe, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, datum []byte) {
 		d := Decoder{Schemas: avroSchemas}
-		ev, err := d.Decode(Record{Kind: KindVehicles, Value: append([]byte{0, 0, 0, 0, 1}, datum...), Time: recTime})
+		ev, err := d.Decode(model.Record{Kind: model.KindVehicles, Value: append([]byte{0, 0, 0, 0, 1}, datum...), Time: recTime})
 		if err != nil {
-			var de *DecodeError
+			var de *model.DecodeError
 			if !errors.As(err, &de) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return
 		}
-		v, ok := ev.(VehiclePosition)
+		v, ok := ev.(model.VehiclePosition)
 		if !ok || v.VehicleID == "" || math.Abs(v.Lat) > 90 || math.Abs(v.Lon) > 180 {
 			t.Fatalf("out of contract: %+v", ev)
 		}

@@ -1,4 +1,4 @@
-package model
+package codec
 
 import (
 	"encoding/binary"
@@ -29,8 +29,8 @@ const maxAvroItems = 1 << 16
 // errAvroItems reports a datum past maxAvroItems.
 var errAvroItems = errors.New("more array or map items than a message may carry")
 
-func (d *Decoder) avroToJSON(rec Record) ([]byte, error) {
-	v := rec.Value
+// avroToJSON reads a value or key in the Confluent wire format into JSON.
+func (d *Decoder) avroToJSON(v []byte) ([]byte, error) {
 	if len(v) < 5 || v[0] != 0 {
 		return nil, formatErr("not Avro in the Confluent wire format (magic byte 0, then a 4-byte schema id)")
 	}

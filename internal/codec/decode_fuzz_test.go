@@ -1,4 +1,4 @@
-package model
+package codec
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
 var fuzzSeeds = []string{
@@ -17,6 +19,11 @@ var fuzzSeeds = []string{
 	`{"area":"chicago","temp_c":-3.5,"wind_kmh":22,"humidity":71,"condition":"snow","ts":"2026-11-22T10:00:00Z"}`,
 	`{"vehicle_id":"v","lat":1e999,"lon":0}`, `[1,2]`, `{"a":}`, `{"a":1,}`, `{"a":"\x01"}`, "{\"a\":\"\xff\"}",
 	`{"vehicle_id":"v","lat":1,"lon":2} trailing`, strings.Repeat(`{"a":`, 40) + `1` + strings.Repeat(`}`, 40),
+	// The shapes of issue 16: a CTA turnstile event, a Debezium change
+	// event in the JsonConverter envelope, several cities in one reading.
+	`{"station_id":40380,"station_name":"Clark/Lake","line":"blue"}`,
+	`{"schema":{"type":"struct"},"payload":{"before":null,"after":{"stop_id":30074,"station_id":40380,"station_name":"Clark/Lake","blue":true},"op":"c"}}`,
+	`{"Winnipeg":{"temperature":-12,"wind_speed":20,"humidity":70},"Vancouver":{"temp_f":46,"status":"rain"}}`,
 }
 
 // FuzzDecode checks the hand-written decoder against encoding/json: it never
@@ -29,7 +36,7 @@ func FuzzDecode(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, kind uint8) {
-		rec := Record{Kind: Kind(kind % 3), Key: []byte("k"), Value: data, Time: time.Unix(1795341600, 0)}
+		rec := model.Record{Kind: model.Kind(kind % 3), Key: []byte("k"), Value: data, Time: time.Unix(1795341600, 0)}
 		ev, err := Decode(rec)
 		if err != nil {
 			return
@@ -62,18 +69,18 @@ func FuzzDecode(f *testing.F) {
 			return f, err == nil
 		}
 		switch e := ev.(type) {
-		case VehiclePosition:
+		case model.VehiclePosition:
 			if id, ok := text("vehicle_id"); ok && id != "" && e.VehicleID != id {
 				t.Fatalf("vehicle_id %q decoded as %q from %q", id, e.VehicleID, data)
 			}
 			if lat, ok := num("lat"); ok && !hasAny(m, "latitude", "Latitude", "LAT", "position", "location", "coords", "coordinates", "geometry", "loc") && e.Lat != lat {
 				t.Fatalf("lat %v decoded as %v from %q", lat, e.Lat, data)
 			}
-		case Weather:
+		case model.Weather:
 			if area, ok := text("area"); ok && area != "" && !hasAny(m, "city", "location", "region", "zone") && e.Area != area {
 				t.Fatalf("area %q decoded as %q from %q", area, e.Area, data)
 			}
-		case StationInfo:
+		case model.StationInfo:
 			if id, ok := text("station_id"); ok && id != "" && e.StationID != id {
 				t.Fatalf("station_id %q decoded as %q from %q", id, e.StationID, data)
 			}
@@ -91,11 +98,11 @@ func hasAny(m map[string]any, names ...string) bool {
 }
 
 func TestNumericIDsAndHostileShapes(t *testing.T) {
-	ev, err := Decode(rec(KindVehicles, `{"vehicle_id":1234,"line":22,"lat":41.9,"lon":-87.6}`))
+	ev, err := Decode(rec(model.KindVehicles, `{"vehicle_id":1234,"line":22,"lat":41.9,"lon":-87.6}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := ev.(VehiclePosition); v.VehicleID != "1234" || v.Line != "22" {
+	if v := ev.(model.VehiclePosition); v.VehicleID != "1234" || v.Line != "22" {
 		t.Fatalf("numeric ids: %+v", v)
 	}
 	for name, value := range map[string]string{
@@ -109,7 +116,7 @@ func TestNumericIDsAndHostileShapes(t *testing.T) {
 		"leading zero":    `{"vehicle_id":"v","lat":01,"lon":2}`,
 		"bool for number": `{"vehicle_id":"v","lat":true,"lon":2}`,
 	} {
-		if _, err := Decode(rec(KindVehicles, value)); err == nil {
+		if _, err := Decode(rec(model.KindVehicles, value)); err == nil {
 			t.Errorf("%s accepted", name)
 		}
 	}

@@ -1,4 +1,4 @@
-package model
+package codec
 
 import (
 	"math"
@@ -9,6 +9,8 @@ import (
 	"github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
 // GTFS-realtime: one FeedMessage carries a whole feed, an entity per vehicle
@@ -30,8 +32,8 @@ func isFeedMessage(v []byte) bool {
 // decodeGTFSRT appends the vehicle positions and removals of a feed to dst.
 // A bad entity does not spoil the others: it is skipped, and the first such
 // error is returned with the events of the good ones.
-func decodeGTFSRT(rec Record, dst []Event) ([]Event, error) {
-	if rec.Kind != KindVehicles {
+func decodeGTFSRT(rec model.Record, dst []model.Event) ([]model.Event, error) {
+	if rec.Kind != model.KindVehicles {
 		return dst, formatErr("a GTFS-realtime feed on the %s stream: only vehicle positions are read", rec.Kind)
 	}
 	var feed gtfs.FeedMessage
@@ -59,7 +61,7 @@ func decodeGTFSRT(rec Record, dst []Event) ([]Event, error) {
 
 // entityErr names the entity an error is about.
 func entityErr(i int, id string, err error) error {
-	de, ok := err.(*DecodeError)
+	de, ok := err.(*model.DecodeError)
 	if !ok {
 		return err
 	}
@@ -70,12 +72,12 @@ func entityErr(i int, id string, err error) error {
 	if de.Field != "" {
 		where += " " + de.Field
 	}
-	return &DecodeError{Field: where, Reason: de.Reason, Category: de.Category}
+	return &model.DecodeError{Field: where, Reason: de.Reason, Category: de.Category}
 }
 
 // gtfsEntity turns one feed entity into an event, or nil for an entity that
 // is no vehicle position.
-func gtfsEntity(e *gtfs.FeedEntity, fallback time.Time) (Event, error) {
+func gtfsEntity(e *gtfs.FeedEntity, fallback time.Time) (model.Event, error) {
 	vp := e.GetVehicle()
 	if vp == nil && !e.GetIsDeleted() {
 		return nil, nil
@@ -93,9 +95,9 @@ func gtfsEntity(e *gtfs.FeedEntity, fallback time.Time) (Event, error) {
 		return nil, fieldErr("vehicle_id", "missing or empty")
 	}
 	if e.GetIsDeleted() {
-		return VehicleRemoved{VehicleID: id}, nil
+		return model.VehicleRemoved{VehicleID: id}, nil
 	}
-	v := VehiclePosition{VehicleID: id, Line: strings.TrimSpace(vp.GetTrip().GetRouteId()), StopID: vp.GetStopId()}
+	v := model.VehiclePosition{VehicleID: id, Line: strings.TrimSpace(vp.GetTrip().GetRouteId()), StopID: vp.GetStopId()}
 	if err := checkIDs([2]string{"vehicle_id", v.VehicleID}, [2]string{"line", v.Line}, [2]string{"stop_id", v.StopID}); err != nil {
 		return nil, err
 	}
@@ -109,24 +111,24 @@ func gtfsEntity(e *gtfs.FeedEntity, fallback time.Time) (Event, error) {
 		return nil, err
 	}
 	if pos.Bearing != nil {
-		v.Heading, v.Has = float64(*pos.Bearing), v.Has|HasHeading
+		v.Heading, v.Has = float64(*pos.Bearing), v.Has|model.HasHeading
 		if !finite(v.Heading) {
 			return nil, fieldErr("heading", "not finite")
 		}
 	}
 	if pos.Speed != nil {
 		// GTFS-realtime speeds are in metres per second.
-		v.SpeedKmh, v.Has = float64(*pos.Speed)*3.6, v.Has|HasSpeed
+		v.SpeedKmh, v.Has = float64(*pos.Speed)*3.6, v.Has|model.HasSpeed
 		if !finite(v.SpeedKmh) || v.SpeedKmh < 0 {
 			return nil, fieldErr("speed_kmh", "negative or not finite")
 		}
 	}
 	if vp.OccupancyPercentage != nil {
-		v.Occupancy, v.Has = float64(*vp.OccupancyPercentage)/100, v.Has|HasOccupancy
+		v.Occupancy, v.Has = float64(*vp.OccupancyPercentage)/100, v.Has|model.HasOccupancy
 	}
-	v.Status = StatusInTransit // INCOMING_AT and IN_TRANSIT_TO, the default
+	v.Status = model.StatusInTransit // INCOMING_AT and IN_TRANSIT_TO, the default
 	if vp.GetCurrentStatus() == gtfs.VehiclePosition_STOPPED_AT {
-		v.Status = StatusStoppedAt
+		v.Status = model.StatusStoppedAt
 	}
 	v.TS = fallback
 	if ts := vp.GetTimestamp(); ts > 0 {

@@ -1,9 +1,11 @@
-package model
+package codec
 
 import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
 func mustFields(t *testing.T, specs ...string) FieldMap {
@@ -19,40 +21,40 @@ func TestFieldMapping(t *testing.T) {
 	tests := []struct {
 		name   string
 		fields []string
-		kind   Kind
+		kind   model.Kind
 		value  string
-		check  func(Event) bool
+		check  func(model.Event) bool
 	}{
-		{"nested paths", []string{"vehicle_id=payload.unit.code", "lat=pos.y", "lon=pos.x", "line=payload.route"}, KindVehicles,
+		{"nested paths", []string{"vehicle_id=payload.unit.code", "lat=pos.y", "lon=pos.x", "line=payload.route"}, model.KindVehicles,
 			`{"payload":{"unit":{"code":"u-9"},"route":"66"},"pos":{"x":-87.6,"y":41.9}}`,
-			func(e Event) bool {
-				v := e.(VehiclePosition)
+			func(e model.Event) bool {
+				v := e.(model.VehiclePosition)
 				return v.VehicleID == "u-9" && v.Line == "66" && v.Lat == 41.9 && v.Lon == -87.6
 			}},
-		{"a mapped field wins over the usual spelling", []string{"vehicle_id=fleet_no"}, KindVehicles,
+		{"a mapped field wins over the usual spelling", []string{"vehicle_id=fleet_no"}, model.KindVehicles,
 			`{"vehicle_id":"ignored","fleet_no":4711,"lat":1,"lon":2}`,
-			func(e Event) bool { return e.(VehiclePosition).VehicleID == "4711" }},
-		{"the usual spellings of a mapped field are not read", []string{"vehicle_id=vehicle.id"}, KindVehicles,
+			func(e model.Event) bool { return e.(model.VehiclePosition).VehicleID == "4711" }},
+		{"the usual spellings of a mapped field are not read", []string{"vehicle_id=vehicle.id"}, model.KindVehicles,
 			`{"vehicle":{"id":"v-1","label":"12"},"lat":1,"lon":2}`,
-			func(e Event) bool { return e.(VehiclePosition).VehicleID == "v-1" }},
-		{"speed, status, time from paths", []string{"speed_kmh=m.v", "status=m.s", "ts=m.t"}, KindVehicles,
+			func(e model.Event) bool { return e.(model.VehiclePosition).VehicleID == "v-1" }},
+		{"speed, status, time from paths", []string{"speed_kmh=m.v", "status=m.s", "ts=m.t"}, model.KindVehicles,
 			`{"id":"v","lat":1,"lon":2,"m":{"v":12.5,"s":"STOPPED_AT","t":1795341600}}`,
-			func(e Event) bool {
-				v := e.(VehiclePosition)
-				return v.SpeedKmh == 12.5 && v.Has&HasSpeed != 0 && v.Status == StatusStoppedAt && v.TS.Unix() == 1795341600
+			func(e model.Event) bool {
+				v := e.(model.VehiclePosition)
+				return v.SpeedKmh == 12.5 && v.Has&model.HasSpeed != 0 && v.Status == model.StatusStoppedAt && v.TS.Unix() == 1795341600
 			}},
-		{"a missing path leaves the field unset: the key names the vehicle", []string{"vehicle_id=a.b"}, KindVehicles,
+		{"a missing path leaves the field unset: the key names the vehicle", []string{"vehicle_id=a.b"}, model.KindVehicles,
 			`{"a":"not an object","lat":1,"lon":2}`,
-			func(e Event) bool { return e.(VehiclePosition).VehicleID == "k" }},
-		{"station fields", []string{"station_id=stop.code", "name=stop.label"}, KindStations,
+			func(e model.Event) bool { return e.(model.VehiclePosition).VehicleID == "k" }},
+		{"station fields", []string{"station_id=stop.code", "name=stop.label"}, model.KindStations,
 			`{"type":"station","stop":{"code":"s1","label":"Clark"}}`,
-			func(e Event) bool { s := e.(StationInfo); return s.StationID == "s1" && s.Name == "Clark" }},
-		{"weather fields", []string{"area=where", "temp_c=obs.t"}, KindWeather,
+			func(e model.Event) bool { s := e.(model.StationInfo); return s.StationID == "s1" && s.Name == "Clark" }},
+		{"weather fields", []string{"area=where", "temp_c=obs.t"}, model.KindWeather,
 			`{"where":"loop","obs":{"t":-2}}`,
-			func(e Event) bool { w := e.(Weather); return w.Area == "loop" && w.TempC == -2 }},
-		{"shared names apply to every stream", []string{"ts=meta.at"}, KindWeather,
+			func(e model.Event) bool { w := e.(model.Weather); return w.Area == "loop" && w.TempC == -2 }},
+		{"shared names apply to every stream", []string{"ts=meta.at"}, model.KindWeather,
 			`{"area":"x","meta":{"at":"2026-11-22T10:00:00Z"}}`,
-			func(e Event) bool { return e.(Weather).TS.Hour() == 10 }},
+			func(e model.Event) bool { return e.(model.Weather).TS.Hour() == 10 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,9 +72,9 @@ func TestFieldMapping(t *testing.T) {
 
 func TestFieldMappingRejects(t *testing.T) {
 	d := Decoder{Fields: mustFields(t, "lat=pos.y", "lon=pos.x")}
-	_, err := d.Decode(rec(KindVehicles, `{"id":"v","pos":{"x":1,"y":"north"}}`))
-	var de *DecodeError
-	if !errors.As(err, &de) || de.Category != CatWrongType || de.Field != "lat" {
+	_, err := d.Decode(rec(model.KindVehicles, `{"id":"v","pos":{"x":1,"y":"north"}}`))
+	var de *model.DecodeError
+	if !errors.As(err, &de) || de.Category != model.CatWrongType || de.Field != "lat" {
 		t.Fatalf("wrong type at a mapped path: %v", err)
 	}
 }
@@ -81,12 +83,12 @@ func TestFieldMappingRejects(t *testing.T) {
 // usual spellings of the field are read after all.
 func TestFieldMappingFallsBack(t *testing.T) {
 	d := Decoder{Fields: mustFields(t, "vehicle_id=unit.code", "lat=pos.y", "lon=pos.x")}
-	ev, err := d.Decode(rec(KindVehicles, `{"vehicle_id":"plain","lat":1,"lon":2}`))
-	if v, ok := ev.(VehiclePosition); err != nil || !ok || v.VehicleID != "plain" || v.Lat != 1 || v.Lon != 2 {
+	ev, err := d.Decode(rec(model.KindVehicles, `{"vehicle_id":"plain","lat":1,"lon":2}`))
+	if v, ok := ev.(model.VehiclePosition); err != nil || !ok || v.VehicleID != "plain" || v.Lat != 1 || v.Lon != 2 {
 		t.Fatalf("%+v, %v", ev, err)
 	}
-	ev, err = d.Decode(rec(KindVehicles, `{"vehicle_id":"plain","unit":{"code":"mapped"},"lat":1,"lon":2,"pos":{"y":3}}`))
-	if v, ok := ev.(VehiclePosition); err != nil || !ok || v.VehicleID != "mapped" || v.Lat != 3 || v.Lon != 2 {
+	ev, err = d.Decode(rec(model.KindVehicles, `{"vehicle_id":"plain","unit":{"code":"mapped"},"lat":1,"lon":2,"pos":{"y":3}}`))
+	if v, ok := ev.(model.VehiclePosition); err != nil || !ok || v.VehicleID != "mapped" || v.Lat != 3 || v.Lon != 2 {
 		t.Fatalf("%+v, %v", ev, err)
 	}
 }
@@ -108,8 +110,8 @@ func TestParseFieldMap(t *testing.T) {
 		}
 	}
 	fm := mustFields(t, "lat=a", "lat=b")
-	if n := len(fm.byKind[KindVehicles]); n != 1 || fm.byKind[KindVehicles][0].path[0] != "b" {
-		t.Errorf("a later mapping of a name replaces the earlier: %+v", fm.byKind[KindVehicles])
+	if n := len(fm.byKind[model.KindVehicles]); n != 1 || fm.byKind[model.KindVehicles][0].path[0] != "b" {
+		t.Errorf("a later mapping of a name replaces the earlier: %+v", fm.byKind[model.KindVehicles])
 	}
 }
 
@@ -119,29 +121,29 @@ func TestValueFormats(t *testing.T) {
 		name   string
 		format ValueFormat
 		value  []byte
-		cat    Category // "" for accepted
+		cat    model.Category // "" for accepted
 	}{
 		{"auto: JSON", FormatAuto, []byte(`{"vehicle_id":"v","lat":1,"lon":2}`), ""},
 		{"auto: JSON after a newline", FormatAuto, []byte("\n{\"vehicle_id\":\"v\",\"lat\":1,\"lon\":2}"), ""},
 		{"auto: GTFS-realtime", FormatAuto, feed, ""},
-		{"auto: Avro without a registry", FormatAuto, []byte{0, 0, 0, 0, 7, 2, 'v'}, CatUnknownFormat},
-		{"auto: binary of no format", FormatAuto, []byte{0x82, 0x01, 0x02}, CatUnknownFormat},
-		{"auto: broken JSON stays JSON's", FormatAuto, []byte(`{"vehicle_id":`), CatNotJSON},
-		{"json: a feed is not JSON", FormatJSON, feed, CatNotJSON},
-		{"gtfs-rt: JSON is not a feed", FormatGTFSRT, []byte(`{"vehicle_id":"v","lat":1,"lon":2}`), CatUnknownFormat},
-		{"avro: JSON is not Confluent-framed", FormatAvro, []byte(`{"vehicle_id":"v","lat":1,"lon":2}`), CatUnknownFormat},
+		{"auto: Avro without a registry", FormatAuto, []byte{0, 0, 0, 0, 7, 2, 'v'}, model.CatUnknownFormat},
+		{"auto: binary of no format", FormatAuto, []byte{0x82, 0x01, 0x02}, model.CatUnknownFormat},
+		{"auto: broken JSON stays JSON's", FormatAuto, []byte(`{"vehicle_id":`), model.CatNotJSON},
+		{"json: a feed is not JSON", FormatJSON, feed, model.CatNotJSON},
+		{"gtfs-rt: JSON is not a feed", FormatGTFSRT, []byte(`{"vehicle_id":"v","lat":1,"lon":2}`), model.CatUnknownFormat},
+		{"avro: JSON is not Confluent-framed", FormatAvro, []byte(`{"vehicle_id":"v","lat":1,"lon":2}`), model.CatUnknownFormat},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Decoder{Format: tt.format}
-			evs, err := d.DecodeAll(Record{Kind: KindVehicles, Key: []byte("k"), Value: tt.value, Time: recTime}, nil)
+			evs, err := d.DecodeAll(model.Record{Kind: model.KindVehicles, Key: []byte("k"), Value: tt.value, Time: recTime}, nil)
 			if tt.cat == "" {
 				if err != nil || len(evs) != 1 {
 					t.Fatalf("%d events, error %v", len(evs), err)
 				}
 				return
 			}
-			var de *DecodeError
+			var de *model.DecodeError
 			if !errors.As(err, &de) || de.Category != tt.cat {
 				t.Fatalf("error %v, want category %s", err, tt.cat)
 			}
@@ -161,8 +163,8 @@ func TestValueFormats(t *testing.T) {
 func TestTombstoneUnderEveryFormat(t *testing.T) {
 	for _, f := range []ValueFormat{FormatAuto, FormatJSON, FormatAvro, FormatGTFSRT} {
 		d := Decoder{Format: f}
-		ev, err := d.Decode(Record{Kind: KindVehicles, Key: []byte("v1")})
-		if err != nil || ev != (VehicleRemoved{VehicleID: "v1"}) {
+		ev, err := d.Decode(model.Record{Kind: model.KindVehicles, Key: []byte("v1")})
+		if err != nil || ev != (model.VehicleRemoved{VehicleID: "v1"}) {
 			t.Errorf("%s: %v, %v", f, ev, err)
 		}
 	}
