@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 PKGS    := ./...
 
-.PHONY: build demo test vet lint bench clean kafka-up kafka-down
+.PHONY: build demo test vet lint bench clean kafka-up kafka-down pg-up pg-down
 
 build:
 	$(GO) build -o $(BIN)/fleetwatch ./cmd/tui
@@ -24,11 +24,11 @@ test: build vet
 	$(if $(FLEETWATCH_TEST_FAULTS),$(GO) test -count=1 -timeout 10m -v -run '^TestFault' ./internal/kafka)
 	$(if $(FLEETWATCH_TEST_PYTHON),scripts/python-clients.sh)
 	$(if $(FLEETWATCH_TEST_PYTHON),$(GO) test -count=1 -timeout 5m -v -run '^TestPythonClients$$' ./internal/cli)
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./internal/model
-	$(GO) test -run '^$$' -fuzz '^FuzzGTFSRT$$' -fuzztime 5s ./internal/model
-	$(GO) test -run '^$$' -fuzz '^FuzzAvro$$' -fuzztime 5s ./internal/model
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./internal/codec
+	$(GO) test -run '^$$' -fuzz '^FuzzGTFSRT$$' -fuzztime 5s ./internal/codec
+	$(GO) test -run '^$$' -fuzz '^FuzzAvro$$' -fuzztime 5s ./internal/codec
 	$(GO) test -run '^$$' -fuzz '^FuzzApply$$' -fuzztime 5s ./internal/model
-	$(GO) test -run '^$$' -bench 'RenderFrame10k|DecodeVehicle$$' -benchtime 1x ./internal/view ./internal/model
+	$(GO) test -run '^$$' -bench 'RenderFrame10k|DecodeVehicle$$' -benchtime 1x ./internal/view ./internal/codec
 
 vet:
 	$(GO) vet $(PKGS)
@@ -53,3 +53,12 @@ kafka-up:
 
 kafka-down:
 	scripts/kafka-local.sh down
+
+## pg-up / pg-down: a private PostgreSQL 15 on 127.0.0.1:5432 (user fleet, password fleet, database fleet),
+## data kept under .cache/pg (PG_PORT, PG_RUN); FLEETWATCH_TEST_DB=postgres://fleet:fleet@127.0.0.1:5432/fleet?sslmode=disable
+## adds the tests against it
+pg-up:
+	scripts/pg-local.sh up
+
+pg-down:
+	scripts/pg-local.sh down
