@@ -53,7 +53,6 @@ type Player struct {
 	pending  []model.Event // loaded, not yet applied, in time order
 	loadedTo time.Time     // events up to this time are in pending or applied
 	gen      int           // bumped by a seek: loads of an older generation are dropped
-	loading  bool
 	seeking  bool
 	err      error
 
