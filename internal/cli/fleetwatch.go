@@ -311,6 +311,12 @@ func Fleetwatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runSnapshot(args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "serve":
 		err = runServe(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "record":
+		err = runRecord(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "replay":
+		err = runReplay(args[1:], stdin, stdout)
+	case len(args) > 0 && args[0] == "history":
+		err = runHistory(args[1:], stdout)
 	default:
 		err = runTUI(args, stdin, stdout)
 	}
@@ -408,6 +414,8 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 	caughtUp := fs.Bool("until-caught-up", false, "consume until every partition reaches the end offset it had at start, then print")
 	asJSON := fs.Bool("json", false, "print the JSON summary instead of a text frame")
 	connectTimeout := fs.Duration("connect-timeout", 10*time.Second, "how long to keep trying to reach the brokers before failing")
+	db := dbFlag(fs)
+	at := fs.String("at", "", "with --db: the fleet as it was at this time (RFC 3339, or a duration back from now)")
 	width := fs.Int("width", 120, "text frame width")
 	height := fs.Int("height", 40, "text frame height")
 	if err := parse(fs, args, stdout); err != nil {
@@ -424,6 +432,12 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 	}
 	if *after == 0 {
 		*caughtUp = true // with no time given, read what is there
+	}
+	if *at != "" || *db != "" {
+		if *at == "" || *after > 0 {
+			return usagef("snapshot from history: give --db and --at, without --after")
+		}
+		return snapshotAt(&f, *db, *at, *asJSON, *width, *height, stdout)
 	}
 	w, err := f.setup(true)
 	if err != nil {
@@ -473,14 +487,60 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	st := consumer.Status()
-	screen := view.NewScreen(w.net, termenv.Ascii, nil)
-	screen.SetBasemap(w.base)
-	screen.SetTitle(w.title)
-	if learned, _ := w.store.Network(time.Now()); learned != nil {
+	learned, _ := w.store.Network(time.Now())
+	status := view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err,
+		Topics: st.Topics, Partitions: st.Partitions, Demo: w.demo != nil, Lag: st.Lag, Missing: missing, Notice: w.notice}
+	return printFrame(stdout, &f, w.net, learned, w.base, w.title, snap, status, *width, *height)
+}
+
+// printFrame prints one plain-text frame of the snapshot: net is what the
+// flags gave, learned (nil for none) what the data added to it.
+func printFrame(stdout io.Writer, f *watchFlags, net, learned *network.Network, base *basemap.Basemap, title string,
+	snap model.Snapshot, status view.Status, width, height int) error {
+	screen := view.NewScreen(net, termenv.Ascii, nil)
+	screen.SetBasemap(base)
+	screen.SetTitle(title)
+	if learned != nil {
 		screen.SetNetwork(learned)
 	}
-	frame := view.Frame{Snap: snap, Stale: f.stale, Window: f.window, Status: view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err,
-		Topics: st.Topics, Partitions: st.Partitions, Demo: w.demo != nil, Lag: st.Lag, Missing: missing, Notice: w.notice}}
-	_, err = fmt.Fprintln(stdout, screen.Render(frame, *width, *height))
+	frame := view.Frame{Snap: snap, Stale: f.stale, Window: f.window, Status: status}
+	_, err := fmt.Fprintln(stdout, screen.Render(frame, width, height))
 	return err
+}
+
+// snapshotAt prints the fleet as the history database held it at a moment:
+// the same frame or JSON as a live snapshot.
+func snapshotAt(f *watchFlags, db, atFlag string, asJSON bool, width, height int, stdout io.Writer) error {
+	at, err := parseTime(atFlag, time.Now())
+	if err != nil {
+		return usagef("--at: %v", err)
+	}
+	net, err := f.loadNetwork(false)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	store, err := openDB(ctx, db, false)
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	defer store.Close()
+	snap, err := stateAt(ctx, store, at, f.expire, f.window)
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	if asJSON {
+		b, err := view.SummaryJSON(snap, [3]int64{})
+		if err != nil {
+			return fmt.Errorf("snapshot: encode JSON: %w", err)
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	base, err := f.loadBasemap()
+	if err != nil {
+		return err
+	}
+	status := view.Status{Brokers: "history " + store.Addr(), Connected: true}
+	return printFrame(stdout, f, net, nil, base, "history at "+at.Format(time.RFC3339), snap, status, width, height)
 }

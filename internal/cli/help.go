@@ -32,6 +32,9 @@ var watchProgram = program{name: prog, commands: []command{
 	{"", "the live TUI; its flags are below"},
 	{"snapshot", "consume, then print one frame or a JSON summary, and exit"},
 	{"serve", "serve the TUI over SSH"},
+	{"record", "record every stream into PostgreSQL, exactly once, in a consumer group"},
+	{"replay", "the live screen, fed from the recorded history, with a time bar"},
+	{"history", "recorded rows as a table, CSV or JSON: weather, stations, a vehicle's track"},
 }}
 
 var simProgram = program{name: simProg, commands: []command{
@@ -67,6 +70,30 @@ var helpTexts = map[string]helpText{
 		examples: []string{
 			prog + " serve --authorized-keys ~/.ssh/authorized_keys",
 			prog + " serve --demo --listen 0.0.0.0:2222 --authorized-keys keys.pub",
+		},
+	},
+	prog + " record": {
+		usage:   prog + " record --db URL [flags]",
+		summary: "Consume the vehicle, station and weather topics into PostgreSQL; rows and offsets commit together, so a restart or rebalance loses nothing and writes nothing twice.",
+		examples: []string{
+			prog + " record --db postgres://fleet:fleet@localhost:5432/fleet -b kafka:9092",
+			prog + " record --db $FLEETWATCH_DB --retain 30d --group fleet-history",
+		},
+	},
+	prog + " replay": {
+		usage:   prog + " replay --db URL [--from TIME] [--to TIME] [--speed X]",
+		summary: "Play recorded history on the live screen: space pauses, [ ] seek a minute, { } ten minutes, < > change the speed.",
+		examples: []string{
+			prog + " replay --db $FLEETWATCH_DB --from 2026-11-22T08:00:00Z --speed 10",
+			prog + " replay --db $FLEETWATCH_DB --from 2h",
+		},
+	},
+	prog + " history": {
+		usage:   prog + " history weather|stations|vehicle ID --db URL [--since D] [--format table|csv|json]",
+		summary: "Print recorded rows: an area's weather, a station's events, a vehicle's track.",
+		examples: []string{
+			prog + " history weather chicago --since 1h",
+			prog + " history vehicle blue-07 --since 2026-11-22T08:00:00Z --format csv",
 		},
 	},
 	simProg: {

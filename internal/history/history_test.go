@@ -1,6 +1,8 @@
 package history
 
 import (
+	"github.com/fleetwatch/fleetwatch/internal/testutil"
+
 	"context"
 	"errors"
 	"fmt"
@@ -64,7 +66,7 @@ func sampleBatch() Batch {
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, err := Open(ctx, freshDB(t))
+	s, err := Open(ctx, testutil.FreshDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		}
 	}
 	// Two processes starting at once take turns.
-	s2, err := Open(ctx, freshDB(t))
+	s2, err := Open(ctx, testutil.FreshDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +359,7 @@ func TestPartitionsAcrossMidnight(t *testing.T) {
 func TestRetainDropsOldDays(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	u := freshDB(t)
+	u := testutil.FreshDB(t)
 	s := openAt(t, u)
 	now := time.Now().UTC()
 	old, recent := now.Add(-72*time.Hour), now.Add(-time.Minute)
@@ -722,7 +724,7 @@ func TestEventsRoundTrip(t *testing.T) {
 
 func TestConnectErrors(t *testing.T) {
 	t.Parallel()
-	base, err := url.Parse(realDB(t))
+	base, err := url.Parse(testutil.RealDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -771,7 +773,7 @@ func TestConnectErrors(t *testing.T) {
 }
 
 func TestServerRestartIsRetryable(t *testing.T) {
-	realDB(t)
+	testutil.RealDB(t)
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL of its own")
 	}
