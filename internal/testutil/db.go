@@ -58,4 +58,3 @@ func FreshDB(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
-
