@@ -115,8 +115,7 @@ func (d dbSource) Rejects() []view.Reject { return nil }
 
 // storeSource adapts the database to what the player reads.
 type storeSource struct {
-	store  *history.Store
-	window time.Duration
+	store *history.Store
 }
 
 func (s storeSource) FleetAt(ctx context.Context, at time.Time, expire time.Duration) ([]model.VehiclePosition, error) {
@@ -127,14 +126,14 @@ func (s storeSource) WeatherAt(ctx context.Context, at time.Time) ([]model.Weath
 	return s.store.WeatherAt(ctx, at)
 }
 
-func (s storeSource) Stations(ctx context.Context, at time.Time) ([]model.StationInfo, error) {
-	states, err := s.store.StationsAt(ctx, at, s.window)
-	if err == nil {
-		err = withReference(ctx, s.store, states)
-	}
-	out := make([]model.StationInfo, 0, len(states))
-	for _, st := range states {
-		out = append(out, st.StationInfo)
+// Stations gives every station's newest reference record: reference data
+// is loaded once and rarely changes, and a station whose record is stamped
+// after the replay's start must still have its name.
+func (s storeSource) Stations(ctx context.Context, _ time.Time) ([]model.StationInfo, error) {
+	ref, err := s.store.Stations(ctx)
+	out := make([]model.StationInfo, 0, len(ref))
+	for _, r := range ref {
+		out = append(out, r.StationInfo)
 	}
 	return out, err
 }
@@ -199,10 +198,11 @@ func runReplay(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	player := replay.New(storeSource{store: store, window: f.window}, opts)
+	title := "replay of " + store.Addr()
+	opts.Learn, opts.Base, opts.Name = true, net, title
+	player := replay.New(storeSource{store: store}, opts)
 	defer player.Close()
 	src := dbSource{Player: player, store: store}
-	title := "replay of " + store.Addr()
 	m := ui.New(src, net, lipgloss.ColorProfile(), f.stale).WithWindow(f.window).WithBasemap(base, title)
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithInput(stdin), tea.WithOutput(stdout))
 	if _, err := p.Run(); err != nil {

@@ -325,13 +325,18 @@ func (s *Store) Stations(ctx context.Context) ([]Station, error) {
 }
 
 // Span returns the times of the first and the last stored event (zero
-// times when there is none): the extent of a replay's time bar.
+// times when there is none): the extent of a replay's time bar. Station
+// reference records are left out: they carry the time they were loaded,
+// not a time in the data, and a simulated morning loaded this afternoon
+// would stretch the bar over hours of nothing.
 func (s *Store) Span(ctx context.Context) (first, last time.Time, err error) {
 	var lo, hi pgtype.Timestamptz
 	err = s.pool.QueryRow(ctx, `SELECT least(
-			(SELECT min(ts) FROM vehicle_positions), (SELECT min(ts) FROM station_events), (SELECT min(ts) FROM weather)),
+			(SELECT min(ts) FROM vehicle_positions), (SELECT min(ts) FROM station_events WHERE type <> 'station'),
+			(SELECT min(ts) FROM weather)),
 		greatest(
-			(SELECT max(ts) FROM vehicle_positions), (SELECT max(ts) FROM station_events), (SELECT max(ts) FROM weather))`).
+			(SELECT max(ts) FROM vehicle_positions), (SELECT max(ts) FROM station_events WHERE type <> 'station'),
+			(SELECT max(ts) FROM weather))`).
 		Scan(&lo, &hi)
 	if err != nil {
 		return first, last, fmt.Errorf("history: span: %w", err)

@@ -23,12 +23,8 @@ type Store struct {
 	rejects []Rejected // newest last, at most keepRejects
 	latency latencyHist
 
-	// learner draws the network from the data when no file gives one;
-	// learned is the last network built from it, shared read-only.
-	learner   *learn.Traces
-	learned   *network.Network
-	builtAt   time.Time
-	builtFrom uint64
+	// learner draws the network from the data when no file gives one.
+	learner *learn.Cached
 }
 
 // latencyHist counts, per millisecond up to 10 s, how old records were when
@@ -129,14 +125,10 @@ func NewStore(opts Options) *Store {
 	}
 	s := &Store{fleet: f, opts: opts}
 	if opts.Learn {
-		s.learner = learn.New()
+		s.learner = learn.NewCached(opts.Base, opts.Name)
 	}
 	return s
 }
-
-// rebuildEvery spaces rebuilds of the learned network: it changes with
-// almost every report, and each rebuild redraws the map's static layer.
-const rebuildEvery = time.Second
 
 // Network returns the network learned from the data so far at wall time
 // now, and a version that changes when the network does; nil when the store
@@ -147,12 +139,7 @@ func (s *Store) Network(now time.Time) (*network.Network, uint64) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := s.learner.Version()
-	if s.learned == nil || v != s.builtFrom && now.Sub(s.builtAt) >= rebuildEvery {
-		s.learned = s.learner.Build(s.opts.Base, s.opts.Name)
-		s.builtAt, s.builtFrom = now, v
-	}
-	return s.learned, s.builtFrom
+	return s.learner.Network(now)
 }
 
 // clampFuture sets a report's time to now when it is more than ahead of it.

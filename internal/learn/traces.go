@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/simplify"
@@ -231,4 +232,37 @@ func (t *Traces) Build(base *network.Network, name string) *network.Network {
 	}
 	n.Bound = n.ComputeBound()
 	return n
+}
+
+// rebuildEvery spaces rebuilds of the learned network: it changes with
+// almost every report, and each rebuild redraws the map's static layer.
+const rebuildEvery = time.Second
+
+// Cached is a learner whose network is rebuilt at most once a second. Like
+// Traces it has one writer; the caller serialises Observe and Network.
+type Cached struct {
+	*Traces
+	base      *network.Network
+	name      string
+	built     *network.Network
+	builtAt   time.Time
+	builtFrom uint64
+}
+
+// NewCached returns a learner drawing on top of base (nil for none), its
+// network named name where base names none.
+func NewCached(base *network.Network, name string) *Cached {
+	return &Cached{Traces: New(), base: base, name: name}
+}
+
+// Network returns the network learned so far at wall time now, and a
+// version that changes when the network does. The network is shared:
+// readers must not modify it.
+func (c *Cached) Network(now time.Time) (*network.Network, uint64) {
+	v := c.Version()
+	if c.built == nil || v != c.builtFrom && now.Sub(c.builtAt) >= rebuildEvery {
+		c.built = c.Build(c.base, c.name)
+		c.builtAt, c.builtFrom = now, v
+	}
+	return c.built, c.builtFrom
 }

@@ -11,7 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetwatch/fleetwatch/internal/learn"
 	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/network"
 )
 
 // Source is recorded history: the fleet as it was at a moment, and the
@@ -36,6 +38,11 @@ type Options struct {
 	Window   time.Duration // the station board's rolling window
 	// Chunk is how much data time one load reads ahead (default 1 min).
 	Chunk time.Duration
+	// Learn draws lines from the vehicles' traces and places stations, as
+	// the live screen does without a network file; Base is what files gave.
+	Learn bool
+	Base  *network.Network
+	Name  string
 }
 
 // Player is a replay in progress. Snapshot advances its clock by the wall
@@ -55,6 +62,7 @@ type Player struct {
 	gen      int           // bumped by a seek: loads of an older generation are dropped
 	seeking  bool
 	err      error
+	learner  *learn.Cached // nil unless Options.Learn
 
 	wake chan struct{}
 	stop context.CancelFunc
@@ -76,6 +84,9 @@ func New(src Source, opts Options) *Player {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Player{src: src, opts: opts, speed: opts.Speed, pos: opts.From, wake: make(chan struct{}, 1), stop: cancel, done: make(chan struct{})}
 	p.fleet = p.newFleet()
+	if opts.Learn {
+		p.learner = learn.NewCached(opts.Base, opts.Name)
+	}
 	p.seeking = true
 	go p.loader(ctx)
 	p.poke()
@@ -136,6 +147,11 @@ func (p *Player) loadOnce(ctx context.Context) bool {
 		p.seeking, p.err = false, err
 		if err == nil {
 			p.fleet, p.pending, p.loadedTo = fleet, nil, at
+			if p.learner != nil {
+				for _, st := range fleet.SnapshotUnsorted().Stations {
+					p.learner.Observe(st.StationInfo)
+				}
+			}
 		}
 		return err == nil
 	case ahead:
@@ -219,6 +235,9 @@ func (p *Player) Snapshot(now time.Time) model.Snapshot {
 	n := 0
 	for n < len(p.pending) && !eventTime(p.pending[n]).After(p.pos) {
 		p.fleet.Apply(p.pending[n])
+		if p.learner != nil {
+			p.learner.Observe(p.pending[n])
+		}
 		n++
 	}
 	p.pending = p.pending[n:]
@@ -231,6 +250,17 @@ func (p *Player) Snapshot(now time.Time) model.Snapshot {
 	s := p.fleet.SnapshotUnsorted()
 	s.AsOf = p.pos
 	return s
+}
+
+// Network returns the network learned from the replayed events so far,
+// and its version; nil when the player does not learn.
+func (p *Player) Network(now time.Time) (*network.Network, uint64) {
+	if p.learner == nil {
+		return nil, 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.learner.Network(now)
 }
 
 // eventTime is when an event happened; events without a time (a station
