@@ -107,18 +107,23 @@ func (s *Store) FleetAt(ctx context.Context, at time.Time, expire time.Duration)
 func (s *Store) VehicleTrack(ctx context.Context, id string, from time.Time) ([]model.VehiclePosition, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+positionCols+` FROM vehicle_positions
 		WHERE vehicle_id = $1 AND ts >= $2 AND NOT removed ORDER BY ts, "offset", idx`, id, since(from))
+	var p positionScan
+	return collect(rows, err, "track of "+id, p.dest(), p.position)
+}
+
+// collect reads every row of a query into a slice: each is scanned into
+// dest, and row makes the result of it. An empty result is an empty slice,
+// as the live snapshot's lists are.
+func collect[T any](rows pgx.Rows, err error, what string, dest []any, row func() T) ([]T, error) {
 	if err != nil {
-		return nil, fmt.Errorf("history: track of %s: %w", id, err)
+		return nil, fmt.Errorf("history: %s: %w", what, err)
 	}
-	var (
-		p   positionScan
-		out = []model.VehiclePosition{}
-	)
-	if _, err := pgx.ForEachRow(rows, p.dest(), func() error {
-		out = append(out, p.position())
+	out := []T{}
+	if _, err := pgx.ForEachRow(rows, dest, func() error {
+		out = append(out, row())
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("history: track of %s: %w", id, err)
+		return nil, fmt.Errorf("history: %s: %w", what, err)
 	}
 	return out, nil
 }
@@ -197,20 +202,8 @@ func (w *weatherScan) weather() model.Weather {
 
 func (s *Store) queryWeather(ctx context.Context, what, sql string, args ...any) ([]model.Weather, error) {
 	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("history: %s: %w", what, err)
-	}
-	var (
-		w   weatherScan
-		out = []model.Weather{}
-	)
-	if _, err := pgx.ForEachRow(rows, w.dest(), func() error {
-		out = append(out, w.weather())
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("history: %s: %w", what, err)
-	}
-	return out, nil
+	var w weatherScan
+	return collect(rows, err, what, w.dest(), w.weather)
 }
 
 // WeatherAt returns each area's latest reading at or before at, in area
@@ -280,20 +273,8 @@ func (s *Store) StationEventsSince(ctx context.Context, stationID string, from t
 		rows, err = s.pool.Query(ctx, `SELECT `+stationEventCols+` FROM station_events WHERE station_id = $1 AND ts >= $2
 			ORDER BY ts, topic, partition, "offset", idx`, stationID, since(from))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("history: station events: %w", err)
-	}
-	var (
-		x   stationEventScan
-		out = []StationEvent{}
-	)
-	if _, err := pgx.ForEachRow(rows, x.dest(), func() error {
-		out = append(out, x.event())
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("history: station events: %w", err)
-	}
-	return out, nil
+	var x stationEventScan
+	return collect(rows, err, "station events", x.dest(), x.event)
 }
 
 // Stations returns the stations table: each station's newest reference
