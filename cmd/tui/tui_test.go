@@ -29,7 +29,15 @@ func startTmux(t *testing.T, cols, rows int, command string) *tmuxSession {
 		// CI=... makes termenv assume no terminal; a person's shell has none.
 		"env", "-u", "CI", "TERM=xterm-256color", "COLORTERM=truecolor", "sh", "-c", command+"; echo EXITED $?; sleep 30")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("tmux new-session: %v: %s", err, out)
+		// A tmux server whose last session just ended may still be exiting
+		// when the next session asks it for a window: ask again, once.
+		if !strings.Contains(string(out), "server exited unexpectedly") {
+			t.Fatalf("tmux new-session: %v: %s", err, out)
+		}
+		cmd = exec.Command(cmd.Args[0], cmd.Args[1:]...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("tmux new-session: %v: %s", err, out)
+		}
 	}
 	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", s.name).Run() })
 	return s
