@@ -479,18 +479,22 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 	snap := w.store.Snapshot(time.Now())
 	snap.SortVehicles() // the summary and the frame list and draw them by id
 	if *asJSON {
-		b, err := view.SummaryJSON(snap, consumer.Status().Lag)
-		if err != nil {
-			return fmt.Errorf("snapshot: encode JSON: %w", err)
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
-		return err
+		return writeSummary(stdout, snap, consumer.Status().Lag)
 	}
 	st := consumer.Status()
 	learned, _ := w.store.Network(time.Now())
 	status := view.Status{Brokers: st.Brokers, Connected: st.Connected, Err: st.Err,
 		Topics: st.Topics, Partitions: st.Partitions, Demo: w.demo != nil, Lag: st.Lag, Missing: missing, Notice: w.notice}
 	return printFrame(stdout, &f, w.net, learned, w.base, w.title, snap, status, *width, *height)
+}
+
+// writeSummary prints the JSON summary as it is built, vehicle by vehicle.
+func writeSummary(stdout io.Writer, snap model.Snapshot, lag [3]int64) error {
+	if err := view.WriteSummaryJSON(stdout, snap, lag); err != nil {
+		return fmt.Errorf("snapshot: write JSON: %w", err)
+	}
+	_, err := fmt.Fprintln(stdout)
+	return err
 }
 
 // printFrame prints one plain-text frame of the snapshot: net is what the
@@ -530,12 +534,7 @@ func snapshotAt(f *watchFlags, db, atFlag string, asJSON bool, width, height int
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	if asJSON {
-		b, err := view.SummaryJSON(snap, [3]int64{})
-		if err != nil {
-			return fmt.Errorf("snapshot: encode JSON: %w", err)
-		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
-		return err
+		return writeSummary(stdout, snap, [3]int64{})
 	}
 	base, err := f.loadBasemap()
 	if err != nil {

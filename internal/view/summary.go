@@ -1,22 +1,18 @@
 package view
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"io"
 	"math"
 	"time"
 
 	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
-// The JSON summary of the contract. Fields may be added, never removed.
-type summary struct {
-	Vehicles []summaryVehicle `json:"vehicles"`
-	Lines    []summaryLine    `json:"lines"`
-	Stations []summaryStation `json:"stations"`
-	Weather  []summaryWeather `json:"weather"`
-	Stats    summaryStats     `json:"stats"`
-}
-
+// The JSON summary of the contract: summaryVehicle and summaryRest. Fields
+// may be added, never removed.
 type summaryVehicle struct {
 	VehicleID string   `json:"vehicle_id"`
 	Line      string   `json:"line"`
@@ -106,22 +102,70 @@ func round1(v float64) float64 { return math.Round(v*10) / 10 }
 // for people and stable in order for scripts. lag is each stream's consumer
 // lag when the snapshot was taken.
 func SummaryJSON(s model.Snapshot, lag [3]int64) ([]byte, error) {
-	out := summary{
-		Vehicles: []summaryVehicle{}, Lines: []summaryLine{}, Stations: []summaryStation{}, Weather: []summaryWeather{},
+	var b bytes.Buffer
+	err := WriteSummaryJSON(&b, s, lag)
+	return b.Bytes(), err
+}
+
+// WriteSummaryJSON writes what SummaryJSON returns, vehicle by vehicle: at
+// a million vehicles the summary built whole in memory doubled the peak
+// memory of a snapshot (BENCHMARKS.md).
+func WriteSummaryJSON(w io.Writer, s model.Snapshot, lag [3]int64) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	rest, err := json.MarshalIndent(summaryOf(s, lag), "", "  ")
+	if err != nil {
+		return err
+	}
+	if len(s.Vehicles) == 0 {
+		bw.WriteString("{\n  \"vehicles\": [],\n")
+	} else {
+		bw.WriteString("{\n  \"vehicles\": [")
+		for i := range s.Vehicles {
+			v, err := json.MarshalIndent(vehicleOf(&s.Vehicles[i]), "    ", "  ")
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			bw.WriteString("\n    ")
+			bw.Write(v)
+		}
+		bw.WriteString("\n  ],\n")
+	}
+	// The rest is the summary without its vehicles, as MarshalIndent
+	// writes it, after its opening brace.
+	bw.Write(bytes.TrimPrefix(rest, []byte("{\n")))
+	return bw.Flush()
+}
+
+// summaryRest is the summary but its vehicles, in the summary's order.
+type summaryRest struct {
+	Lines    []summaryLine    `json:"lines"`
+	Stations []summaryStation `json:"stations"`
+	Weather  []summaryWeather `json:"weather"`
+	Stats    summaryStats     `json:"stats"`
+}
+
+func vehicleOf(v *model.VehiclePosition) summaryVehicle {
+	return summaryVehicle{
+		VehicleID: v.VehicleID, Line: v.Line, Lat: v.Lat, Lon: v.Lon,
+		Heading:  opt(v.Heading, v.Has&model.HasHeading != 0),
+		SpeedKmh: opt(v.SpeedKmh, v.Has&model.HasSpeed != 0),
+		Status:   string(v.Status), StopID: v.StopID,
+		DelayS:    opt(v.DelayS, v.Has&model.HasDelay != 0),
+		Occupancy: opt(v.Occupancy, v.Has&model.HasOccupancy != 0),
+		TS:        tsString(v.TS),
+	}
+}
+
+// summaryOf builds everything of the summary but the vehicles.
+func summaryOf(s model.Snapshot, lag [3]int64) summaryRest {
+	out := summaryRest{
+		Lines: []summaryLine{}, Stations: []summaryStation{}, Weather: []summaryWeather{},
 		Stats: summaryStats{Consumed: map[string]int64{}, Rejected: map[string]int64{},
 			RejectedByReason: map[string]map[string]int64{}, Lag: map[string]int64{}, OutOfOrder: map[string]int64{},
 			FutureClamped: map[string]int64{}, Duplicates: map[string]int64{}},
-	}
-	for _, v := range s.Vehicles {
-		out.Vehicles = append(out.Vehicles, summaryVehicle{
-			VehicleID: v.VehicleID, Line: v.Line, Lat: v.Lat, Lon: v.Lon,
-			Heading:  opt(v.Heading, v.Has&model.HasHeading != 0),
-			SpeedKmh: opt(v.SpeedKmh, v.Has&model.HasSpeed != 0),
-			Status:   string(v.Status), StopID: v.StopID,
-			DelayS:    opt(v.DelayS, v.Has&model.HasDelay != 0),
-			Occupancy: opt(v.Occupancy, v.Has&model.HasOccupancy != 0),
-			TS:        tsString(v.TS),
-		})
 	}
 	for _, l := range s.Lines {
 		out.Lines = append(out.Lines, summaryLine{Line: l.Line, Vehicles: l.Vehicles,
@@ -156,5 +200,5 @@ func SummaryJSON(s model.Snapshot, lag [3]int64) ([]byte, error) {
 		out.Stats.FutureClamped[k.String()] = s.Counters.Future[k]
 		out.Stats.Duplicates[k.String()] = s.Counters.Duplicate[k]
 	}
-	return json.MarshalIndent(out, "", "  ")
+	return out
 }

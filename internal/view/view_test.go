@@ -1,6 +1,8 @@
 package view
 
 import (
+	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -356,6 +358,32 @@ func TestMapIgnoresVehicleOrder(t *testing.T) {
 		rng.Shuffle(len(vs), func(i, j int) { vs[i], vs[j] = vs[j], vs[i] })
 		if got := render(vs); got != want {
 			t.Fatal("the map changed with the order of the vehicles")
+		}
+	}
+}
+
+// The summary written vehicle by vehicle is byte for byte the summary
+// marshalled whole.
+func TestSummaryStreamedEqualsWhole(t *testing.T) {
+	net := network.Default()
+	for _, snap := range []model.Snapshot{fixedSnapshot(net), {}} {
+		whole := struct {
+			Vehicles []summaryVehicle `json:"vehicles"`
+			summaryRest
+		}{Vehicles: []summaryVehicle{}, summaryRest: summaryOf(snap, [3]int64{1, 2, 3})}
+		for i := range snap.Vehicles {
+			whole.Vehicles = append(whole.Vehicles, vehicleOf(&snap.Vehicles[i]))
+		}
+		want, err := json.MarshalIndent(whole, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := SummaryJSON(snap, [3]int64{1, 2, 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("streamed summary differs:\n%s\nwant:\n%s", got, want)
 		}
 	}
 }
