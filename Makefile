@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 PKGS    := ./...
 
-.PHONY: build demo test vet lint bench clean kafka-up kafka-down pg-up pg-down
+.PHONY: build demo test vet lint bench clean kafka-up kafka-down pg-up pg-down connect-up connect-down
 
 build:
 	$(GO) build -o $(BIN)/fleetwatch ./cmd/tui
@@ -62,3 +62,13 @@ pg-up:
 
 pg-down:
 	scripts/pg-local.sh down
+
+## connect-up / connect-down: Apache Kafka Connect (standalone, REST on 127.0.0.1:8083) with the Debezium
+## PostgreSQL source, capturing public.stations of database cta (created, and seeded with the demo network's
+## stations when empty, by fleetsim stations) into topic pg.public.stations; needs kafka-up and pg-up.
+## Jars from Maven Central into .cache/connect. FLEETWATCH_TEST_CONNECT=http://127.0.0.1:8083 adds the test against it
+connect-up:
+	scripts/connect-local.sh up
+
+connect-down:
+	scripts/connect-local.sh down
