@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
+	"github.com/fleetwatch/fleetwatch/internal/alert"
 	"github.com/fleetwatch/fleetwatch/internal/basemap"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
@@ -39,6 +40,12 @@ type Player interface {
 	Seek(d time.Duration)
 }
 
+// AlertSource is a Source that judges the fleet: the screen shows its open
+// alerts, newest first, on the map, the status bar and the alerts pane.
+type AlertSource interface {
+	Alerts() []alert.Alert
+}
+
 // NetworkSource is a Source that learns the network from the data: the
 // screen redraws the map's lines and stations when the version changes.
 type NetworkSource interface {
@@ -55,6 +62,7 @@ type keyMap struct {
 	Tab, BackTab, Enter   key.Binding
 	Back, Search, Follow  key.Binding
 	Sort, Density, Base   key.Binding
+	Alerts                key.Binding
 	Rejects, Help, Quit   key.Binding
 	// Replay's keys, active when the source is a Player.
 	Pause, Back1, Fwd1, Back10, Fwd10, Slower, Faster key.Binding
@@ -78,6 +86,7 @@ func defaultKeys() keyMap {
 		Sort:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort vehicles")),
 		Density: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "density view")),
 		Base:    key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "basemap on/off")),
+		Alerts:  key.NewBinding(key.WithKeys("!"), key.WithHelp("!", "open alerts")),
 		Rejects: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rejected messages")),
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "toggle this help")),
 		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -108,7 +117,8 @@ func (k keyMap) helpLines() []view.HelpLine {
 	add(k.ZoomIn, k.ZoomOut, k.Fit)
 	// One line for the four pan keys keeps the help within 80×24.
 	out = append(out, view.HelpLine{Key: "hjkl", Desc: "pan (arrows too)"})
-	add(k.Tab, k.Enter, k.Back, k.Search, k.Follow, k.Sort, k.Density, k.Base, k.Rejects, k.Help, k.Quit)
+	add(k.Tab, k.Enter, k.Back, k.Search, k.Follow, k.Sort, k.Density, k.Base, k.Alerts, k.Rejects)
+	out = append(out, view.HelpLine{Key: "? q", Desc: "this help, quit"})
 	out = append(out, view.HelpLine{Key: "mouse", Desc: "zoom; click picks"})
 	return out
 }
@@ -153,6 +163,10 @@ type Model struct {
 	lastKey time.Time
 	// netVersion is the learned network's version the map draws.
 	netVersion uint64
+	// alerts are the open alerts of the last frame, newest first; alert
+	// the alerts pane's cursor (view.AlertID).
+	alerts []alert.Alert
+	alert  string
 }
 
 // WithIdleTimeout returns the model set to quit when no key is pressed for d.
@@ -234,6 +248,31 @@ func (m *Model) move(delta int) {
 		if i, ok := stepCursor(order, func(st model.StationState) bool { return st.StationID == m.station }, delta); ok {
 			m.station = order[i].StationID
 		}
+	case view.PaneAlerts:
+		if i, ok := stepCursor(m.alerts, func(a alert.Alert) bool { return view.AlertID(a) == m.alert }, delta); ok {
+			m.alert = view.AlertID(m.alerts[i])
+		}
+	}
+}
+
+// showAlert selects the vehicle of the alert under the cursor and shows it
+// on the map; a line's alert shows the line.
+func (m *Model) showAlert() {
+	i := slices.IndexFunc(m.alerts, func(a alert.Alert) bool { return view.AlertID(a) == m.alert })
+	if i < 0 {
+		m.say("no alert selected: ↑ ↓ pick one")
+		return
+	}
+	a := m.alerts[i]
+	switch {
+	case a.VehicleID != "":
+		m.selectVehicle(a.VehicleID)
+		if v, ok := m.vehicle(); ok {
+			m.screen.Map().CenterOn(v.Lon, v.Lat)
+		}
+		m.pane = view.PaneDetails
+	case a.Line != "":
+		m.find(a.Line)
 	}
 }
 
@@ -336,10 +375,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, m.keys.Right):
 			m.screen.Map().Pan(panStep, 0)
 			m.following = false
-		case key.Matches(msg, m.keys.Up) && (m.pane == view.PaneVehicles || m.pane == view.PaneStations):
+		case key.Matches(msg, m.keys.Up) && (m.pane == view.PaneVehicles || m.pane == view.PaneStations || m.pane == view.PaneAlerts):
 			m.move(-1)
-		case key.Matches(msg, m.keys.Down) && (m.pane == view.PaneVehicles || m.pane == view.PaneStations):
+		case key.Matches(msg, m.keys.Down) && (m.pane == view.PaneVehicles || m.pane == view.PaneStations || m.pane == view.PaneAlerts):
 			m.move(1)
+		case key.Matches(msg, m.keys.Alerts):
+			if m.pane == view.PaneAlerts {
+				m.pane = view.PaneOverview
+			} else {
+				m.pane = view.PaneAlerts
+				m.help, m.rejects = false, false
+				m.move(0)
+			}
 		case key.Matches(msg, m.keys.Up):
 			m.screen.Map().Pan(0, -panStep)
 			m.following = false
@@ -347,15 +394,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.screen.Map().Pan(0, panStep)
 			m.following = false
 		case key.Matches(msg, m.keys.Tab):
-			m.pane = [...]view.Pane{view.PaneVehicles, view.PaneStations, view.PaneOverview, view.PaneVehicles}[m.pane]
+			m.pane = [...]view.Pane{view.PaneVehicles, view.PaneStations, view.PaneOverview, view.PaneVehicles, view.PaneOverview}[m.pane]
 			m.help, m.rejects = false, false
 			m.move(0)
 		case key.Matches(msg, m.keys.BackTab):
-			m.pane = [...]view.Pane{view.PaneStations, view.PaneOverview, view.PaneVehicles, view.PaneVehicles}[m.pane]
+			m.pane = [...]view.Pane{view.PaneStations, view.PaneOverview, view.PaneVehicles, view.PaneVehicles, view.PaneOverview}[m.pane]
 			m.help, m.rejects = false, false
 			m.move(0)
 		case key.Matches(msg, m.keys.Enter):
 			switch {
+			case m.pane == view.PaneAlerts:
+				m.showAlert()
 			case m.pane == view.PaneStations:
 				// By id, not through the search: a vehicle or line of the
 				// same name must not win.
@@ -420,6 +469,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.snap = m.src.Snapshot(m.now)
 		m.stat = m.src.Status()
+		if as, ok := m.src.(AlertSource); ok {
+			m.alerts = as.Alerts()
+		}
 		if ns, ok := m.src.(NetworkSource); ok {
 			if net, v := ns.Network(m.now); net != nil && v != m.netVersion {
 				m.screen.SetNetwork(net)
@@ -462,7 +514,7 @@ func (m Model) View() (out string) {
 	}
 	f := view.Frame{Snap: m.snap, Status: m.stat, Help: m.help, Now: clock, Stale: m.stale,
 		Pane: m.pane, Selected: m.selected, SelectedStation: m.station, Sort: m.sort, History: m.history,
-		Window: m.window, Message: m.message}
+		Window: m.window, Message: m.message, Alerts: m.alerts, SelectedAlert: m.alert}
 	if m.searching {
 		f.Prompt = m.search.Prompt + m.search.Value()
 	}

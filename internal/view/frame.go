@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
+	"github.com/fleetwatch/fleetwatch/internal/alert"
 	"github.com/fleetwatch/fleetwatch/internal/basemap"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
@@ -71,6 +72,10 @@ type Frame struct {
 	Message string
 	// Replay, when set, is the replay clock shown instead of the status bar.
 	Replay *TimeBar
+	// Alerts are the open alerts, newest first; SelectedAlert the alerts
+	// pane's cursor (AlertID).
+	Alerts        []alert.Alert
+	SelectedAlert string
 }
 
 // HelpLine is a key and what it does, for the help pane.
@@ -167,7 +172,7 @@ func sideWidth(w int, p Pane) int {
 	if w < 60 {
 		return 0
 	}
-	if p == PaneVehicles || p == PaneStations || p == PaneDetails {
+	if p == PaneVehicles || p == PaneStations || p == PaneDetails || p == PaneAlerts {
 		return min(max(w/2, 30), 72)
 	}
 	return min(max(w*36/100, 30), 48)
@@ -199,7 +204,11 @@ func (s *Screen) Render(f Frame, w, h int) string {
 	if stale <= 0 {
 		stale = time.Minute
 	}
+	s.m.SetAlerts(f.Alerts)
 	mapRows := s.m.Render(f.Snap.Vehicles, f.Snap.AsOf, stale, f.Selected, mapW, bodyH)
+	if banner := feedBanner(f.Alerts, f.Snap.AsOf); banner != "" && len(mapRows) > 0 {
+		mapRows[0] = fit(s.warn.Render(" "+safe(banner)), mapW)
+	}
 	lines[0] = s.header(f, w)
 	var panel []string
 	if side > 0 {
@@ -214,6 +223,8 @@ func (s *Screen) Render(f Frame, w, h int) string {
 			panel = s.stationsPanel(f, side, bodyH)
 		case f.Pane == PaneDetails:
 			panel = s.detailsPanel(f, side, bodyH)
+		case f.Pane == PaneAlerts:
+			panel = s.alertsPanel(f, side, bodyH)
 		default:
 			panel = s.sidePanel(f.Snap, f.Status, side, bodyH)
 		}
@@ -238,7 +249,7 @@ func (s *Screen) Render(f Frame, w, h int) string {
 		case f.Replay != nil:
 			lines = append(lines, s.timeBar(*f.Replay, w))
 		default:
-			lines = append(lines, s.statusBar(f.Status, f.Snap, w))
+			lines = append(lines, s.statusBar(f.Status, f.Snap, f.Alerts, w))
 		}
 	}
 	return strings.Join(lines[:h], "\n")
@@ -393,8 +404,9 @@ func (s *Screen) helpPanel(w int) []string {
 		out = append(out, fmt.Sprintf(" %-8s %s", k.Key, k.Desc))
 	}
 	out = append(out, "", " "+s.bold.Render("MARKERS"),
-		fmt.Sprintf(" %c moving  %c at a stop  %c late", markMoving, markStopped, markLate),
-		fmt.Sprintf(" %c stale  %c off duty  %c picked", markStale, markOff, markSelected))
+		fmt.Sprintf(" %c moving %c stop %c late %c early", markMoving, markStopped, markLate, markEarly),
+		fmt.Sprintf(" %c stale  %c off duty  %c picked", markStale, markOff, markSelected),
+		fmt.Sprintf(" %c off route %c stuck %c bunched", markOffRoute, markNoProgress, markBunched))
 	for i := range out {
 		out[i] = fit(out[i], w)
 	}
@@ -412,7 +424,7 @@ func duration(sec float64) string {
 	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 }
 
-func (s *Screen) statusBar(st Status, snap model.Snapshot, w int) string {
+func (s *Screen) statusBar(st Status, snap model.Snapshot, open []alert.Alert, w int) string {
 	st.Brokers, st.Err, st.LastReject = safe(st.Brokers), safe(st.Err), safe(st.LastReject)
 	consumed, rejected := snap.Counters.Total()
 	var conn string
@@ -449,6 +461,9 @@ func (s *Screen) statusBar(st Status, snap model.Snapshot, w int) string {
 		parts = append(parts, part{s.warn.Render("⚠ " + safe(strings.Join(st.Missing, "; "))), 0})
 	} else if st.Notice != "" {
 		parts = append(parts, part{s.dim.Render(safe(st.Notice)), 1})
+	}
+	if counts := s.alertCounts(open); counts != "" {
+		parts = append(parts, part{counts, 1})
 	}
 	parts = append(parts, part{fmt.Sprintf("%d topics/%d partitions", st.Topics, st.Partitions), 4})
 	if st.Live {

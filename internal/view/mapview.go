@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/project"
 
+	"github.com/fleetwatch/fleetwatch/internal/alert"
 	"github.com/fleetwatch/fleetwatch/internal/basemap"
 	"github.com/fleetwatch/fleetwatch/internal/geo"
 	"github.com/fleetwatch/fleetwatch/internal/model"
@@ -27,6 +28,8 @@ const (
 	colStale
 	colLand        // the basemap's coasts and user outlines, dim
 	colWater       // its lakes and rivers, dim blue
+	colAlert       // a vehicle with an urgent alert: off route, no progress, late
+	colWarn        // one with a lesser one: early, bunched, gapped
 	colHeat        // five shades of density, sparse to crowded
 	firstLineColor = colHeat + geo.Color(len(heatColors))
 )
@@ -74,6 +77,15 @@ type Map struct {
 	touched    []int32     // the cells that have an owner
 	pts        []orb.Point // scratch: the points the data fit looks at
 	buf        []byte
+	// states are the vehicles' most urgent open alerts, silent the lines
+	// ("" the whole stream) whose feed is silent: set per frame.
+	states map[string]alert.Kind
+	silent map[string]bool
+}
+
+// SetAlerts gives the map the open alerts its markers show.
+func (m *Map) SetAlerts(open []alert.Alert) {
+	m.states, m.silent = vehicleStates(open)
 }
 
 // Density says when vehicles are drawn as shaded cells (how many each cell
@@ -232,7 +244,7 @@ func NewMap(net *network.Network, profile termenv.Profile) *Map {
 func (m *Map) SetNetwork(net *network.Network) {
 	m.net = net
 	m.lineColor = make(map[string]geo.Color, len(net.Lines))
-	hexes := []string{"", "#9e9e9e", "#d0d0d0", "#ffffff", "#6c6c6c", "#4a4a4a", "#2b4d6e"}
+	hexes := []string{"", "#9e9e9e", "#d0d0d0", "#ffffff", "#6c6c6c", "#4a4a4a", "#2b4d6e", "#ff3b30", "#ffb000"}
 	hexes = append(hexes, heatColors[:]...)
 	for i, l := range net.Lines {
 		m.lineColor[l.ID] = firstLineColor + geo.Color(i)
@@ -490,6 +502,14 @@ func (m *Map) mark(v *model.VehiclePosition, asOf time.Time, stale time.Duration
 	col, ok := m.lineColor[v.Line]
 	if !ok {
 		col = colUnknown
+	}
+	if len(m.states) > 0 || len(m.silent) > 0 {
+		if r, c, ok := alertMark(m.states[v.VehicleID]); ok {
+			return r, c, r == markStale
+		}
+		if m.silent[v.Line] || m.silent[""] {
+			return markStale, colStale, true
+		}
 	}
 	switch {
 	case v.Status == model.StatusOutOfService:

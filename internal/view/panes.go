@@ -22,6 +22,7 @@ const (
 	PaneVehicles             // every vehicle, grouped by line, sortable
 	PaneStations             // the station board, busiest first
 	PaneDetails              // one vehicle
+	PaneAlerts               // the open alerts, newest first
 )
 
 // SortKey orders the vehicles within each line of the vehicles pane.
