@@ -18,6 +18,7 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/pflag"
 
+	"github.com/fleetwatch/fleetwatch/internal/alert"
 	"github.com/fleetwatch/fleetwatch/internal/basemap"
 	"github.com/fleetwatch/fleetwatch/internal/codec"
 	"github.com/fleetwatch/fleetwatch/internal/detect"
@@ -204,6 +205,7 @@ type watch struct {
 	net   *network.Network
 	base  *basemap.Basemap
 	title string // "" to name the network, as the demo does
+	zones []network.Zone // --zones: the detector's geofences
 	// notice says which topics were picked for the user, and how to pin them.
 	notice string
 	// named marks the streams whose topic the user gave: only those are
@@ -216,7 +218,11 @@ type watch struct {
 
 // setup prepares consuming. dataClock measures vehicle ages from the newest
 // report read (snapshot) instead of the wall clock (the live screen).
-func (w *watchFlags) setup(dataClock bool) (*watch, error) {
+func (w *watchFlags) setup(dataClock bool) (*watch, error) { return w.setupWith(dataClock, nil) }
+
+// setupWith is setup with a last say on the store's options (a detector,
+// say), given what was set up.
+func (w *watchFlags) setupWith(dataClock bool, hook func(*ingest.Options, *watch)) (*watch, error) {
 	opts, err := w.options()
 	if err != nil {
 		return nil, err
@@ -246,6 +252,7 @@ func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 	if err != nil {
 		return nil, err
 	}
+	fileZones := len(net.Zones)
 	if net, err = w.addZones(net); err != nil {
 		return nil, err
 	}
@@ -253,7 +260,9 @@ func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &watch{net: net, base: base}
+	// Geofences are the --zones the user drew, not a network file's areas
+	// (the demo's are weather areas: every vehicle crosses them).
+	out := &watch{net: net, base: base, zones: net.Zones[fileZones:]}
 	if !w.demo {
 		if out.notice = w.detectTopics(opts, dec); out.notice != "" {
 			if topics, err = w.topicList(); err != nil {
@@ -288,6 +297,10 @@ func (w *watchFlags) setup(dataClock bool) (*watch, error) {
 		// do not draw, stations they do not place.
 		opt.Learn, opt.Base, opt.Name = true, net, out.title
 	}
+	opt.Base = net
+	if hook != nil {
+		hook(&opt, out)
+	}
 	out.store = ingest.NewStore(opt)
 	out.cfg = kafka.ConsumerConfig{Options: opts, Topics: topics, Start: start, Handler: out.store.Handle}
 	return out, nil
@@ -317,6 +330,8 @@ func Fleetwatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = runReplay(args[1:], stdin, stdout)
 	case len(args) > 0 && args[0] == "history":
 		err = runHistory(args[1:], stdout)
+	case len(args) > 0 && args[0] == "alerts":
+		err = runAlerts(args[1:], stdout, stderr)
 	default:
 		err = runTUI(args, stdin, stdout)
 	}
@@ -335,7 +350,23 @@ type liveSource struct {
 	named    [3]bool
 }
 
-func (l liveSource) Snapshot(now time.Time) model.Snapshot { return l.store.Snapshot(now) }
+// Snapshot is the state at wall time now; it also lets the detector's clock
+// move on while nothing arrives.
+func (l liveSource) Snapshot(now time.Time) model.Snapshot {
+	l.store.TickAlerts(now)
+	return l.store.Snapshot(now)
+}
+
+// Alerts are the open alerts, newest first.
+func (l liveSource) Alerts() []alert.Alert { return l.store.Alerts() }
+
+// withAlerts has the store judge the fleet with the default thresholds and
+// the network's zones, for the screen.
+func withAlerts(o *ingest.Options, w *watch) {
+	cfg := alert.DefaultConfig()
+	cfg.Zones = w.zones
+	o.Alerts = &cfg
+}
 
 // Network is the network learned from the data, when no file gives one.
 func (l liveSource) Network(now time.Time) (*network.Network, uint64) { return l.store.Network(now) }
@@ -378,7 +409,7 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("unknown command %q; commands: %s", fs.Arg(0), watchProgram.names())
 	}
-	w, err := f.setup(false)
+	w, err := f.setupWith(false, withAlerts)
 	if err != nil {
 		return err
 	}

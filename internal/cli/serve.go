@@ -66,7 +66,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: host key directory: %w", err)
 	}
 
-	w, err := f.setup(false)
+	w, err := f.setupWith(false, withAlerts)
 	if err != nil {
 		return err
 	}

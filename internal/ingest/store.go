@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fleetwatch/fleetwatch/internal/codec"
+	"github.com/fleetwatch/fleetwatch/internal/alert"
 	"github.com/fleetwatch/fleetwatch/internal/learn"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
@@ -25,6 +26,9 @@ type Store struct {
 
 	// learner draws the network from the data when no file gives one.
 	learner *learn.Cached
+	// alerts judges the fleet when asked to, on the data's clock.
+	alerts *alert.Detector
+	clock  alertClock
 }
 
 // latencyHist counts, per millisecond up to 10 s, how old records were when
@@ -92,10 +96,21 @@ type Options struct {
 	Learn bool
 	Base  *network.Network
 	Name  string
+	// Alerts, when set, judges every event with these thresholds (on the
+	// Base network's geometry), and OnAlert hears each alert that opens or
+	// closes, under the store's lock: it must not block.
+	Alerts  *alert.Config
+	OnAlert func([]alert.Alert)
 }
 
 // DefaultMaxAhead is how far ahead of the wall clock a report may be stamped.
 const DefaultMaxAhead = 5 * time.Minute
+
+// recordSpan is where one record's events lie in a decoded batch.
+type recordSpan struct {
+	rec      model.Record
+	from, to int
+}
 
 // Rejected is a refused record: where it was and why.
 type Rejected struct {
@@ -126,6 +141,14 @@ func NewStore(opts Options) *Store {
 	s := &Store{fleet: f, opts: opts}
 	if opts.Learn {
 		s.learner = learn.NewCached(opts.Base, opts.Name)
+	}
+	if opts.Alerts != nil {
+		net := opts.Base
+		if net == nil {
+			net = &network.Network{}
+		}
+		s.alerts = alert.New(*opts.Alerts, net)
+		s.clock.marks = map[partKey]partMark{}
 	}
 	return s
 }
@@ -181,6 +204,7 @@ func (s *Store) Handle(batch []model.Record) {
 		used     [len(model.Kinds)]int64 // records used, whole or in part
 		future   [len(model.Kinds)]int64 // events whose time was clamped
 		rejected []Rejected
+		spans    []recordSpan // with a detector: each record's events
 		now      = time.Now()
 		ages     = make([]time.Duration, 0, len(batch))
 	)
@@ -195,6 +219,9 @@ func (s *Store) Handle(batch []model.Record) {
 		n := len(events)
 		var err error
 		events, err = s.opts.Decoder.DecodeAll(rec, events)
+		if s.alerts != nil {
+			spans = append(spans, recordSpan{rec, n, len(events)})
+		}
 		if s.opts.MaxAhead > 0 {
 			for i := n; i < len(events); i++ {
 				var clamped bool
@@ -241,6 +268,15 @@ func (s *Store) Handle(batch []model.Record) {
 		for _, ev := range events {
 			s.learner.Observe(ev)
 		}
+	}
+	if s.alerts != nil {
+		for _, sp := range spans {
+			s.clock.observe(sp.rec, events[sp.from:sp.to])
+			for _, ev := range events[sp.from:sp.to] {
+				s.emit(s.alerts.Apply(ev))
+			}
+		}
+		s.tick(now)
 	}
 	for _, r := range rejected {
 		if r.counted {

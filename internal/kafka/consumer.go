@@ -461,7 +461,9 @@ func (c *Consumer) readPartition(ctx context.Context, consumer sarama.Consumer, 
 	flush := func() {
 		if len(batch) > 0 {
 			// Once per batch, not per record: the status lock stays off the hot path.
-			c.setLag(key, kind, pc.HighWaterMarkOffset()-batch[len(batch)-1].Offset-1)
+			hw := pc.HighWaterMarkOffset()
+			c.setLag(key, kind, hw-batch[len(batch)-1].Offset-1)
+			batch[len(batch)-1].End = hw
 			c.cfg.Handler(batch)
 			batch = batch[:0]
 		}

@@ -15,6 +15,11 @@ type Record struct {
 	Topic     string
 	Partition int32
 	Offset    int64
+	// End is the partition's end offset when the record was read, on the
+	// last record of a delivered batch (0 elsewhere: unknown). It tells a
+	// reader whether the partition is caught up, which the alert clock
+	// needs: a partition still behind holds the data's time back.
+	End int64
 }
 
 // DecodeError says why a record was rejected. The codecs make them; the

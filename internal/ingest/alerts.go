@@ -1,0 +1,124 @@
+package ingest
+
+import (
+	"time"
+
+	"github.com/fleetwatch/fleetwatch/internal/alert"
+	"github.com/fleetwatch/fleetwatch/internal/model"
+)
+
+// partKey names one partition of one topic.
+type partKey struct {
+	topic     string
+	partition int32
+}
+
+// partMark is how far one partition has been read: its newest event time,
+// and whether records remain behind it.
+type partMark struct {
+	newest time.Time
+	behind bool
+}
+
+// alertClock keeps the data's time for the detector. Partitions are read in
+// parallel and one may run minutes ahead of another while catching up, so
+// the clock is the low watermark: the oldest newest-event of the partitions
+// still behind. Once everything is read it is the newest event, and while
+// nothing arrives it moves with the wall clock, so that a feed falling
+// silent is noticed.
+type alertClock struct {
+	marks    map[partKey]partMark
+	at       time.Time // the clock as last ticked
+	atWall   time.Time // the wall time of that tick
+	caughtUp bool
+}
+
+// observe notes the events one record gave.
+func (c *alertClock) observe(rec model.Record, events []model.Event) {
+	k := partKey{rec.Topic, rec.Partition}
+	m := c.marks[k]
+	for _, ev := range events {
+		if t := eventTime(ev); t.After(m.newest) {
+			m.newest = t
+		}
+	}
+	if rec.End > 0 {
+		m.behind = rec.Offset+1 < rec.End
+	}
+	c.marks[k] = m
+}
+
+// watermark is the time everything before which has been applied.
+func (c *alertClock) watermark() (time.Time, bool) {
+	var low, high time.Time
+	behind := false
+	for _, m := range c.marks {
+		if m.newest.After(high) {
+			high = m.newest
+		}
+		if m.behind && !m.newest.IsZero() && (!behind || m.newest.Before(low)) {
+			low, behind = m.newest, true
+		}
+	}
+	if behind {
+		return low, false
+	}
+	return high, true
+}
+
+func eventTime(ev model.Event) time.Time {
+	switch e := ev.(type) {
+	case model.VehiclePosition:
+		return e.TS
+	case model.Arrival:
+		return e.TS
+	case model.Turnstile:
+		return e.TS
+	case model.Weather:
+		return e.TS
+	}
+	return time.Time{}
+}
+
+// tick moves the detector's clock to the watermark, or, everything read
+// and nothing new, on with the wall clock.
+func (s *Store) tick(now time.Time) {
+	wm, caughtUp := s.clock.watermark()
+	switch {
+	case wm.After(s.clock.at):
+		s.clock.at, s.clock.atWall = wm, now
+	case caughtUp && !s.clock.at.IsZero() && now.Sub(s.clock.atWall) >= time.Second:
+		s.clock.at = s.clock.at.Add(now.Sub(s.clock.atWall))
+		s.clock.atWall = now
+	default:
+		return
+	}
+	s.emit(s.alerts.Tick(s.clock.at))
+}
+
+func (s *Store) emit(as []alert.Alert) {
+	if len(as) > 0 && s.opts.OnAlert != nil {
+		s.opts.OnAlert(as)
+	}
+}
+
+// TickAlerts lets the detector notice silence: called about once a second
+// of wall time, it moves the data's clock on while nothing arrives.
+func (s *Store) TickAlerts(now time.Time) {
+	if s.alerts == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick(now)
+}
+
+// Alerts returns the open alerts, newest first; nil without a detector.
+func (s *Store) Alerts() []alert.Alert {
+	if s.alerts == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]alert.Alert(nil), s.alerts.Open()...)
+}
