@@ -204,7 +204,7 @@ func (w *watchFlags) decoder() (*codec.Decoder, error) {
 type watch struct {
 	net   *network.Network
 	base  *basemap.Basemap
-	title string // "" to name the network, as the demo does
+	title string         // "" to name the network, as the demo does
 	zones []network.Zone // --zones: the detector's geofences
 	// notice says which topics were picked for the user, and how to pin them.
 	notice string

@@ -27,10 +27,9 @@ type partMark struct {
 // nothing arrives it moves with the wall clock, so that a feed falling
 // silent is noticed.
 type alertClock struct {
-	marks    map[partKey]partMark
-	at       time.Time // the clock as last ticked
-	atWall   time.Time // the wall time of that tick
-	caughtUp bool
+	marks  map[partKey]partMark
+	at     time.Time // the clock as last ticked
+	atWall time.Time // the wall time of that tick
 }
 
 // observe notes the events one record gave.
