@@ -22,6 +22,7 @@ demo: build
 test: build vet
 	FLEETWATCH_TEST_FAULTS= FLEETWATCH_TEST_PYTHON= $(GO) test -count=1 -timeout 15m $(PKGS)
 	$(if $(FLEETWATCH_TEST_FAULTS),$(GO) test -count=1 -timeout 10m -v -run '^TestFault' ./internal/kafka)
+	$(if $(FLEETWATCH_TEST_FAULTS),$(GO) test -count=1 -timeout 5m -v -run '^TestRecordFault' ./internal/cli)
 	$(if $(FLEETWATCH_TEST_PYTHON),scripts/python-clients.sh)
 	$(if $(FLEETWATCH_TEST_PYTHON),$(GO) test -count=1 -timeout 5m -v -run '^TestPythonClients$$' ./internal/cli)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 10s ./internal/codec

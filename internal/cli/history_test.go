@@ -118,6 +118,18 @@ func TestRecordSnapshotAtAndHistory(t *testing.T) {
 		t.Errorf("a second recorder wrote again: %+v", rec)
 	}
 
+	// A new database, the same group: the group's committed offsets are
+	// only a hint, so everything is recorded again there.
+	db2 := testutil.FreshDB(t)
+	_, errOut, code = run(t, fw, "record", "--db", db2, "-b", addr, "--until-caught-up", "--progress", "0")
+	if code != 0 {
+		t.Fatalf("record into a new database exit %d: %s", code, errOut)
+	}
+	lastJSONLine(t, errOut, &rec)
+	if rec.Recorded["vehicles"] != produced.Produced["vehicles"] {
+		t.Errorf("a new database with a group used before recorded %d vehicle records, want all %d", rec.Recorded["vehicles"], produced.Produced["vehicles"])
+	}
+
 	live, errOut, code := run(t, fw, "snapshot", "-b", addr, "--json")
 	if code != 0 {
 		t.Fatalf("live snapshot exit %d: %s", code, errOut)

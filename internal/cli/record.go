@@ -89,6 +89,11 @@ func runRecord(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("record: unexpected argument %q", fs.Arg(0))
 	}
+	if fs.Changed("from") {
+		// The group reader starts where the database's offsets are; a start
+		// position taken and then ignored would record something else than asked.
+		return usagef("record: --from is not supported: a recorder resumes from the database's offsets, or starts at the oldest record")
+	}
 	var retain time.Duration
 	if *retainFlag != "" {
 		var err error

@@ -57,14 +57,12 @@ func stateAt(ctx context.Context, store *history.Store, at time.Time, expire, wi
 	}
 	// Headway is measured between consecutive arrivals: those of the
 	// window give each stop's latest, as live.
-	events, err := store.StationEventsSince(ctx, "", at.Add(-window))
+	arrivals, err := store.ArrivalsBetween(ctx, at.Add(-window), at)
 	if err != nil {
 		return model.Snapshot{}, err
 	}
-	for _, e := range events {
-		if e.Type == history.TypeArrival && !e.TS.After(at) {
-			f.Apply(e.Event())
-		}
+	for _, e := range arrivals {
+		f.Apply(e.Event())
 	}
 	snap := f.SnapshotUnsorted()
 	stations, err := store.StationsAt(ctx, at, window)

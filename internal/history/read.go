@@ -277,6 +277,17 @@ func (s *Store) StationEventsSince(ctx context.Context, stationID string, from t
 	return collect(rows, err, "station events", x.dest(), x.event)
 }
 
+// ArrivalsBetween returns every station's arrivals with from <= ts <= to,
+// in time order: the window before a moment, however much was recorded
+// after it.
+func (s *Store) ArrivalsBetween(ctx context.Context, from, to time.Time) ([]StationEvent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+stationEventCols+` FROM station_events
+		WHERE type = 'arrival' AND ts >= $1 AND ts <= $2
+		ORDER BY ts, topic, partition, "offset", idx`, since(from), to)
+	var x stationEventScan
+	return collect(rows, err, "arrivals", x.dest(), x.event)
+}
+
 // Stations returns the stations table: each station's newest reference
 // record, in id order.
 func (s *Store) Stations(ctx context.Context) ([]Station, error) {

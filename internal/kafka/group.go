@@ -528,11 +528,21 @@ func (h *groupSession) Setup(sess sarama.ConsumerGroupSession) error {
 		}
 	}
 	for _, tp := range claimed {
-		if next, ok := stored[tp]; ok {
-			h.resume[tp] = next
-			sess.MarkOffset(tp.Topic, tp.Partition, next, "")
-			sess.ResetOffset(tp.Topic, tp.Partition, next, "")
+		next, ok := stored[tp]
+		if !ok {
+			// The store holds nothing of this partition (a new database, a
+			// group used before elsewhere): the group's committed offset is
+			// only a hint, and the store's truth is "from the start".
+			oldest, err := h.client.GetOffset(tp.Topic, tp.Partition, sarama.OffsetOldest)
+			if err != nil {
+				return fmt.Errorf("oldest offset of %s/%d: %w", tp.Topic, tp.Partition, err)
+			}
+			sess.ResetOffset(tp.Topic, tp.Partition, oldest, "")
+			continue
 		}
+		h.resume[tp] = next
+		sess.MarkOffset(tp.Topic, tp.Partition, next, "")
+		sess.ResetOffset(tp.Topic, tp.Partition, next, "")
 	}
 	h.g.mu.Lock()
 	h.g.parts = parts
