@@ -92,6 +92,9 @@ func runAlerts(args []string, stdout, stderr io.Writer) error {
 	if *after < 0 || *after > 0 && *caughtUp {
 		return usagef("give --after D or --until-caught-up, not both")
 	}
+	if *caughtUp && !fs.Changed("from") {
+		f.from = "earliest" // judging what the topics hold means all of it
+	}
 	// Alerts go through a channel so that the store's lock is never held
 	// while stdout or Kafka is slow; a full channel holds the ingest back
 	// rather than lose an alert.

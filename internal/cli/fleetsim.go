@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -34,6 +35,8 @@ func Fleetsim(args []string, stdout, stderr io.Writer) int {
 		err = printVersion(stdout, simProg)
 	case len(args) > 0 && args[0] == "broker":
 		err = runBroker(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "stations":
+		err = runStations(args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "run":
 		err = runSim(simProg+" run", args[1:], stdout, stderr)
 	default:
@@ -236,6 +239,9 @@ func runSim(name string, args []string, stdout, stderr io.Writer) error {
 	partitions := fs.Int32("partitions", 6, "partitions for topics it creates")
 	replication := fs.Int16("replication", 1, "replication factor for topics it creates")
 	every := fs.Duration("progress", 5*time.Second, "interval of progress lines on stderr; 0 for none")
+	incidentsArg := fs.String("incidents", "", "inject incidents in each simulated hour: kind:count,... (kinds "+
+		"off_route, no_progress, bunched, late, early, feed_silent, stale), or default ("+sim.DefaultIncidents+")")
+	truthPath := fs.String("truth", "", "write the ground truth, every condition an alert should report, as JSON lines to FILE")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -272,6 +278,14 @@ func runSim(name string, args []string, stdout, stderr io.Writer) error {
 		return usagef("--partitions and --replication must be at least 1")
 	case *output != "kafka" && *output != "jsonl":
 		return usagef("--output %q: want kafka or jsonl", *output)
+	case (*incidentsArg != "" || *truthPath != "") && shardN > 1:
+		return usagef("--incidents and --truth need the whole fleet: run them without --shard")
+	}
+	var incidents map[sim.IncidentKind]int
+	if *incidentsArg != "" {
+		if incidents, err = sim.ParseIncidents(*incidentsArg); err != nil {
+			return usagef("--incidents: %v", err)
+		}
 	}
 	opts, err := c.options()
 	if err != nil {
@@ -288,9 +302,15 @@ func runSim(name string, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	truth, err := createTruth(*truthPath)
+	if err != nil {
+		return err
+	}
+	defer truth.abort()
 	s, err := sim.New(sim.Config{Network: net, Vehicles: *vehicles, Tick: *tick, Speedup: speedup,
 		Start: start, Duration: *duration, Seed: *seed, Shard: shardI, Shards: shardN,
-		NoLineVehicles: fs.Changed("vehicles") && *vehicles == 0, Roam: *roam, RoamArea: roamArea})
+		NoLineVehicles: fs.Changed("vehicles") && *vehicles == 0, Roam: *roam, RoamArea: roamArea,
+		Incidents: incidents, Truth: truth.sink()})
 	if err != nil {
 		return err
 	}
@@ -338,7 +358,84 @@ func runSim(name string, args []string, stdout, stderr io.Writer) error {
 	s.Run(ctx, out)
 	stopProgress()
 	finishErr := finish()
+	if err := truth.commit(); err != nil && finishErr == nil {
+		finishErr = err
+	}
 	produced, failed := out.Produced()
 	printSummary(stderr, produced, failed)
 	return finishErr
+}
+
+// truthFile writes --truth: JSON lines into a temporary file beside it,
+// renamed into place when the run has ended, so that a failed run leaves
+// no partial file behind.
+type truthFile struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	err  error
+	done bool
+}
+
+// createTruth opens the truth file's temporary; nil for no path.
+func createTruth(path string) (*truthFile, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("--truth %s: cannot create it: %w; give a file in a writable directory", path, err)
+	}
+	return &truthFile{path: path, f: f, w: bufio.NewWriter(f)}, nil
+}
+
+// sink is the simulator's Truth callback; nil without a file.
+func (t *truthFile) sink() func(sim.Truth) {
+	if t == nil {
+		return nil
+	}
+	return func(tr sim.Truth) {
+		if t.err != nil {
+			return
+		}
+		b, err := json.Marshal(tr)
+		if err == nil {
+			_, err = t.w.Write(append(b, '\n'))
+		}
+		t.err = err
+	}
+}
+
+func (t *truthFile) commit() error {
+	if t == nil {
+		return nil
+	}
+	err := t.err
+	if e := t.w.Flush(); err == nil {
+		err = e
+	}
+	if e := t.f.Close(); err == nil {
+		err = e
+	}
+	if err == nil {
+		err = os.Rename(t.f.Name(), t.path)
+	}
+	if err != nil {
+		return fmt.Errorf("write --truth %s: %w", t.path, err)
+	}
+	t.done = true
+	return nil
+}
+
+// abort removes the temporary of a run that did not commit.
+func (t *truthFile) abort() {
+	if t == nil || t.done {
+		return
+	}
+	t.f.Close()
+	os.Remove(t.f.Name())
 }

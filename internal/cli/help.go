@@ -40,6 +40,7 @@ var watchProgram = program{name: prog, commands: []command{
 var simProgram = program{name: simProg, commands: []command{
 	{"run", "simulate and produce (the default); its flags are below"},
 	{"broker", "run only the embedded broker (Kafka protocol) until stopped"},
+	{"stations", "write the network's stations into a PostgreSQL table of the CTA's shape, for Kafka Connect"},
 }}
 
 // helpTexts are keyed by flag set name: a binary's own name for its
@@ -104,6 +105,7 @@ var helpTexts = map[string]helpText{
 			simProg + " -b kafka:9092 --vehicles 200 --speedup 10",
 			simProg + " --output jsonl --speedup max --duration 10m --seed 42",
 			simProg + " --roam 500 --roam-area -74.05,40.68,-73.90,40.82 --vehicles 0",
+			simProg + " --speedup 60 --duration 3h --seed 7 --incidents default --truth truth.jsonl",
 			simProg + " broker --listen 127.0.0.1:9092",
 		},
 	},
@@ -114,12 +116,24 @@ var helpTexts = map[string]helpText{
 			simProg + " run -b kafka:9092 --vehicles 200 --speedup 10",
 			simProg + " run --output jsonl --speedup max --duration 10m --seed 42",
 			simProg + " run --roam 500 --roam-area -74.05,40.68,-73.90,40.82 --vehicles 0",
+			simProg + " run --speedup max --duration 3h --seed 7 --incidents off_route:4,late:2 --truth truth.jsonl",
 		},
 	},
 	simProg + " broker": {
 		usage:    simProg + " broker [flags]",
 		summary:  "Run only the embedded broker (Kafka protocol) until stopped.",
 		examples: []string{simProg + " broker --listen 127.0.0.1:9092"},
+	},
+	simProg + " stations": {
+		usage: simProg + " stations --db URL [--network FILE | --gtfs FEED] [--if-empty | --prepare-only]",
+		summary: "Upsert the network's stations into public.stations, one row per station in the CTA pipeline's shape " +
+			"(stop_id, station_id, names, \"order\", a boolean column per line, lat, lon), creating the table when missing and " +
+			"preparing it for Kafka Connect's Debezium source (REPLICA IDENTITY FULL, publication dbz_stations); " +
+			"rows already as written are not touched. Prints {\"stations\",\"inserted\",\"updated\",\"unchanged\"} on stderr.",
+		examples: []string{
+			simProg + " stations --db postgres://fleet:fleet@127.0.0.1:5432/cta?sslmode=disable",
+			simProg + " stations --db postgres://fleet:fleet@127.0.0.1:5432/cta?sslmode=disable --gtfs feed.zip",
+		},
 	},
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/paulmach/orb"
+
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 )
@@ -75,11 +77,8 @@ func (e *encoder) end() []byte {
 	return e.buf
 }
 
-func (e *encoder) position(v *vehicle, delay float64) []byte {
-	p, bearing := v.route.pointAt(v.s)
-	if v.dir < 0 {
-		bearing = math.Mod(bearing+180, 360)
-	}
+// position is a line vehicle's report at p, heading bearing.
+func (e *encoder) position(v *vehicle, p orb.Point, bearing, delay float64) []byte {
 	status, stop := model.StatusInTransit, v.route.stops[v.nextStop].id
 	if v.dwell > 0 {
 		status, stop = model.StatusStoppedAt, v.route.stops[v.lastStop].id

@@ -22,6 +22,15 @@ type route struct {
 	path  orb.LineString
 	cum   []float64 // distance from path[0] to path[i]
 	stops []stop    // by position along the path
+	// cruise is the line's speed (m/s), which its timetable is written for.
+	cruise float64
+	// all is every path of the line, which the ground truth measures a
+	// detour's distance from.
+	all []orb.LineString
+	// silentUntil is when its reports resume during a feed_silent
+	// incident (sim seconds); active counts its incidents under way.
+	silentUntil float64
+	active      int
 	// vehicles running on the route, to keep their headway
 	vehicles []*vehicle
 }
@@ -39,7 +48,7 @@ func newRoute(l network.Line, stations []network.Station) *route {
 	path := slices.MaxFunc(l.Paths, func(a, b orb.LineString) int {
 		return int(geo.Length(a) - geo.Length(b))
 	})
-	r := &route{line: l.ID, path: path, cum: make([]float64, len(path))}
+	r := &route{line: l.ID, path: path, cum: make([]float64, len(path)), all: l.Paths}
 	for i := 1; i < len(path); i++ {
 		r.cum[i] = r.cum[i-1] + geo.Distance(path[i-1], path[i])
 	}

@@ -1,8 +1,10 @@
 // Package sim is fleetsim's simulator: vehicles moving along the network's
-// lines, accelerating, braking and dwelling at stations, keeping their
-// headway, sometimes running late; ride-hailing vehicles roaming an area
-// without a line; arrivals, turnstile counts on a daily ridership curve,
-// and weather that drifts. Stepping is a pure function of the seed and the
+// lines, accelerating, braking and dwelling at stations, keeping to a
+// timetable (and so to their headway), sometimes running late; incidents
+// injected on request, with the ground truth of what a dispatcher should
+// be alerted to; ride-hailing vehicles roaming an area without a line;
+// arrivals, turnstile counts on a daily ridership curve, and weather that
+// drifts. Stepping is a pure function of the seed and the
 // configuration; only Run touches the wall clock, to pace the output.
 package sim
 
@@ -53,6 +55,17 @@ type Config struct {
 	Roam int
 	// RoamArea is where roamers drive; empty means the network's bounds.
 	RoamArea orb.MultiPolygon
+	// Incidents is how many incidents of each kind (see ParseIncidents) to
+	// inject in each simulated hour. None leaves the run exactly as it is
+	// without: the same seed gives the same records.
+	Incidents map[IncidentKind]int
+	// Truth, if set, receives the ground truth of the run as each condition
+	// ends (Finish ends those still holding). Tracking it changes nothing
+	// in the records.
+	Truth func(Truth)
+	// Thresholds judge the ground truth; the zero value means
+	// DefaultThresholds.
+	Thresholds Thresholds
 }
 
 // DefaultPerLine is the number of vehicles a line gets when none is asked for.
@@ -100,24 +113,31 @@ type Sim struct {
 	started  bool
 	enc      encoder
 	clock    atomic.Int64 // now, in Unix nanoseconds, for progress reports from other goroutines
+	inc      *incidents   // nil without Config.Incidents
+	truth    *truthTracker
 }
 
 type vehicle struct {
-	index     int
-	rank      int // place along the loop among the route's vehicles
-	id        string
-	route     *route
-	s         float64 // metres along the path
-	dir       int     // +1 towards the path's end, -1 back
-	speed     float64 // m/s
-	cruise    float64 // m/s, planned
-	slowUntil float64 // sim seconds: a slow zone (works, signals) until then
-	dwell     float64 // seconds left standing at lastStop
-	lastStop  int     // index in route.stops, -1 before the first stop
-	nextStop  int
-	travelled float64 // metres since the start, for the schedule
-	sched     float64 // planned metres per second, dwells included
-	load      float64 // passengers on board
+	index       int
+	rank        int // place along the loop among the route's vehicles
+	id          string
+	route       *route
+	s           float64 // metres along the path
+	dir         int     // +1 towards the path's end, -1 back
+	speed       float64 // m/s
+	cruise      float64 // m/s, planned
+	slowUntil   float64 // sim seconds: a slow zone (works, signals) until then
+	dwell       float64 // seconds left standing at lastStop
+	lastStop    int     // index in route.stops of the stop it stands at or last left
+	nextStop    int
+	load        float64   // passengers on board
+	inc         *incident // an incident injected into its run, nil for none
+	silentUntil float64   // sim seconds: its reports are not sent until then
+	truth       *vehicleTruth
+	// The timetable (sim seconds): the scheduled arrival at the stop it
+	// heads for or stands at, the scheduled departure from the stop it
+	// left or stands at, and how late it arrived at that stop.
+	schedArr, schedDep, arrDelay float64
 }
 
 type area struct {
@@ -171,6 +191,21 @@ func New(cfg Config) (*Sim, error) {
 			return nil, err
 		}
 	}
+	if len(cfg.Incidents) > 0 || cfg.Truth != nil {
+		if cfg.Shards > 1 {
+			return nil, fmt.Errorf("incidents and ground truth need the whole fleet, not a shard")
+		}
+		if cfg.Thresholds == (Thresholds{}) {
+			cfg.Thresholds = DefaultThresholds()
+		}
+		s.cfg.Thresholds = cfg.Thresholds
+	}
+	if len(cfg.Incidents) > 0 {
+		s.inc = newIncidents(cfg.Seed, cfg.Incidents)
+	}
+	if cfg.Truth != nil {
+		s.truth = newTruthTracker(s, cfg.Truth)
+	}
 	for i, z := range cfg.Network.Zones {
 		s.areas = append(s.areas, s.newArea(i, z.ID))
 	}
@@ -188,17 +223,6 @@ func (s *Sim) newArea(i int, id string) *area {
 // mine reports whether this shard sends the item with the given index.
 func (s *Sim) mine(index int) bool { return index%s.cfg.Shards == s.cfg.Shard }
 
-// roundTrip estimates one vehicle's time for a full round trip of the route
-// at the given cruising speed: running, braking and accelerating at every
-// stop, a typical dwell, and the layovers.
-func (r *route) roundTrip(cruise float64) float64 {
-	stops := float64(len(r.stops))
-	perStop := MinDwell + 10 + cruise/accel/2 + cruise/decel/2
-	// Slow zones cost 40 % of the running time they cover.
-	slowLoss := 1 + 0.4*120/slowZoneEvery
-	return 2*(r.length()/cruise*slowLoss+stops*perStop) + 2*Layover
-}
-
 func (s *Sim) placeVehicles() {
 	n := s.cfg.Vehicles
 	if n <= 0 {
@@ -209,52 +233,25 @@ func (s *Sim) placeVehicles() {
 		if li < n%len(s.routes) {
 			count++
 		}
-		length := r.length()
 		// Vehicles of one line run at nearly one speed, as trains on a
 		// track do; a spread would have fast ones catch up on slow ones.
-		lineCruise := minCruiseKmh + s.rng.Float64()*(maxCruiseKmh-minCruiseKmh)
+		r.cruise = (minCruiseKmh + s.rng.Float64()*(maxCruiseKmh-minCruiseKmh)) / 3.6
+		trip := r.loopTimetable(s.cfg.Start)
 		for i := range count {
-			// Spread the line's vehicles evenly over a round trip so the
-			// headway starts regular in both directions.
-			u := (float64(i) + 0.5) * 2 * length / float64(count)
 			v := &vehicle{
-				index:    len(s.vehicles),
-				id:       fmt.Sprintf("%s-%02d", r.line, i+1),
-				route:    r,
-				s:        u,
-				dir:      1,
-				cruise:   lineCruise * (0.98 + 0.04*s.rng.Float64()) / 3.6,
-				lastStop: -1,
-				load:     capacity * (0.2 + s.rng.Float64()*0.4),
+				index:  len(s.vehicles),
+				id:     fmt.Sprintf("%s-%02d", r.line, i+1),
+				route:  r,
+				cruise: r.cruise * (0.98 + 0.04*s.rng.Float64()),
+				load:   capacity * (0.2 + s.rng.Float64()*0.4),
 			}
-			if u > length {
-				v.s, v.dir = 2*length-u, -1
-			}
-			v.sched = 2 * length / r.roundTrip(v.cruise)
-			v.speed = v.cruise
-			v.nextStop = r.nextStopFrom(v.s, v.dir)
+			// Spread the line's vehicles evenly over the timetable's round
+			// trip so the headway starts regular in both directions.
+			trip.place(v, (float64(i)+0.5)*trip.length()/float64(count))
 			s.vehicles = append(s.vehicles, v)
 			r.vehicles = append(r.vehicles, v)
 		}
 	}
-}
-
-// nextStopFrom returns the index of the first stop strictly ahead of s.
-func (r *route) nextStopFrom(s float64, dir int) int {
-	if dir > 0 {
-		for i, st := range r.stops {
-			if st.at > s {
-				return i
-			}
-		}
-		return len(r.stops) - 1
-	}
-	for i := len(r.stops) - 1; i >= 0; i-- {
-		if r.stops[i].at < s {
-			return i
-		}
-	}
-	return 0
 }
 
 // VehicleIDs returns the ids of the vehicles this shard reports.
@@ -318,11 +315,19 @@ func (s *Sim) Step(sink Sink) {
 	s.clock.Store(s.now.UnixNano())
 	s.enc.setTime(s.now)
 	dt := s.cfg.Tick.Seconds()
+	if s.inc != nil {
+		s.inc.step(s)
+	}
 	for i := s.slot; i < len(s.vehicles); i += slots {
 		v := s.vehicles[i]
 		s.move(v, dt, sink)
-		if s.mine(v.index) {
-			sink.Send(model.KindVehicles, v.id, s.enc.position(v, s.delay(v)))
+		if s.mine(v.index) && !s.silenced(v) {
+			p, bearing := s.position(v)
+			delay := s.delay(v)
+			sink.Send(model.KindVehicles, v.id, s.enc.position(v, p, bearing, delay))
+			if s.truth != nil {
+				s.truth.report(s, v, p, delay)
+			}
 		}
 	}
 	for i := s.slot; i < len(s.roamers); i += slots {
@@ -343,12 +348,6 @@ func (s *Sim) Step(sink Sink) {
 	}
 }
 
-// delay is the schedule deviation in seconds, positive when late: how far
-// the vehicle is behind where its planned average speed would have it.
-func (s *Sim) delay(v *vehicle) float64 {
-	return (s.elapsed()*v.sched - v.travelled) / v.sched
-}
-
 func (s *Sim) move(v *vehicle, dt float64, sink Sink) {
 	r := v.route
 	if v.dwell > 0 {
@@ -365,15 +364,22 @@ func (s *Sim) move(v *vehicle, dt float64, sink Sink) {
 			next = v.lastStop + v.dir
 		}
 		v.nextStop = next
+		v.schedArr = v.schedDep + r.runTime(math.Abs(r.stops[next].at-r.stops[v.lastStop].at))
 	}
 	now := s.elapsed()
 	if now >= v.slowUntil && s.rng.Float64() < dt/slowZoneEvery {
 		v.slowUntil = now + 60 + s.rng.Float64()*120 // 1 to 3 minutes
 	}
+	if v.inc != nil && v.inc.kind == NoProgress && s.brokenDown(v, dt) {
+		return
+	}
 	// A late vehicle makes up time within the line's speed limit.
 	cruise := math.Min(v.cruise*(1+math.Max(0, math.Min(0.08, s.delay(v)/1200))), MaxSpeedKmh/3.6)
 	if now < v.slowUntil {
 		cruise *= 0.6
+	}
+	if v.inc != nil {
+		cruise = math.Min(cruise*v.inc.pace, MaxSpeedKmh/3.6)
 	}
 	target := r.stops[v.nextStop].at
 	dist := math.Abs(target - v.s)
@@ -392,22 +398,13 @@ func (s *Sim) move(v *vehicle, dt float64, sink Sink) {
 		// Move towards the stop whatever dir says: a vehicle placed beyond
 		// the last stop of its line still reaches it.
 		v.s += math.Copysign(step, target-v.s)
-		v.travelled += step
 		return
 	}
 	v.s = target
-	v.travelled += dist
 	v.speed = 0
 	prev := v.lastStop
 	v.lastStop = v.nextStop
-	v.dwell = s.board(v)
-	if v.lastStop == 0 || v.lastStop == len(r.stops)-1 {
-		// The terminal is where dispatchers even out the headway; a late
-		// vehicle also cuts its layover to catch up.
-		v.dwell += math.Max(30, math.Min(Layover+MaxHold, Layover+s.headwayCorrection(v)-math.Max(0, s.delay(v))))
-	} else {
-		v.dwell += s.hold(v)
-	}
+	s.arrive(v)
 	if !s.mine(v.index) {
 		return
 	}
@@ -417,12 +414,29 @@ func (s *Sim) move(v *vehicle, dt float64, sink Sink) {
 	}
 	st := r.stops[v.lastStop].id
 	sink.Send(model.KindStations, st, s.enc.arrival(st, v, prevID))
+	if s.truth != nil {
+		s.truth.arrival(s, v)
+	}
+}
+
+// position is where v reports itself: on its line, or beside it on a detour.
+func (s *Sim) position(v *vehicle) (orb.Point, float64) {
+	p, bearing := v.route.pointAt(v.s)
+	if v.inc != nil && v.inc.kind == OffRoute {
+		if off := v.inc.detourOffset(v); off != 0 {
+			p = offsetPoint(p, bearing, off)
+		}
+	}
+	if v.dir < 0 {
+		bearing = math.Mod(bearing+180, 360)
+	}
+	return p, bearing
 }
 
 // board exchanges passengers at the stop just reached and returns the dwell
 // it takes: more people, longer stop.
 func (s *Sim) board(v *vehicle) float64 {
-	demand := 15 * s.hourShare() / 0.125 // boarding at a peak-hour stop
+	demand := demandAt(s.now)
 	alight := v.load * (0.15 + 0.2*s.rng.Float64())
 	boarding := demand * (0.5 + s.rng.Float64())
 	v.load = math.Min(capacity*1.5, math.Max(0, v.load-alight+boarding))
@@ -468,32 +482,6 @@ func (s *Sim) room(v *vehicle) float64 {
 	return math.Max(0, gap-minSpacing)
 }
 
-// headwayCorrection is the even-headway rule of dispatchers: wait for half
-// the difference between the gap behind and the gap ahead (negative: leave
-// earlier), in seconds.
-func (s *Sim) headwayCorrection(v *vehicle) float64 {
-	r := v.route
-	n := len(r.vehicles)
-	if n < 2 {
-		return 0
-	}
-	loop := 2 * r.length()
-	gap := func(from, to *vehicle) float64 { return math.Mod(to.loopPos()-from.loopPos()+2*loop, loop) }
-	ahead := gap(v, r.vehicles[(v.rank+1)%n])
-	behind := gap(r.vehicles[(v.rank-1+n)%n], v)
-	return (behind - ahead) / 2 / v.sched
-}
-
-// hold returns extra seconds to wait at a stop: to even out the headway, or
-// because the vehicle runs early.
-func (s *Sim) hold(v *vehicle) float64 {
-	hold := s.headwayCorrection(v)
-	if early := -s.delay(v); early > 60 {
-		hold = math.Max(hold, early-60)
-	}
-	return math.Max(0, math.Min(MaxHold, hold))
-}
-
 // ridership is the share of a weekday's entries in each hour, with the
 // morning and evening peaks of a commuter network.
 var ridership = [24]float64{0.01, 0.005, 0.005, 0.005, 0.01, 0.025, 0.06, 0.1, 0.125, 0.08, 0.05, 0.045,
@@ -503,12 +491,17 @@ var ridership = [24]float64{0.01, 0.005, 0.005, 0.005, 0.01, 0.025, 0.06, 0.1, 0
 var weekendRidership = [24]float64{0.02, 0.015, 0.01, 0.005, 0.005, 0.01, 0.02, 0.03, 0.045, 0.06, 0.07, 0.075,
 	0.08, 0.08, 0.075, 0.07, 0.065, 0.06, 0.055, 0.05, 0.045, 0.04, 0.035, 0.03}
 
-func (s *Sim) hourShare() float64 {
-	if wd := s.now.Weekday(); wd == time.Saturday || wd == time.Sunday {
-		return weekendRidership[s.now.Hour()]
+func (s *Sim) hourShare() float64 { return hourShareAt(s.now) }
+
+func hourShareAt(t time.Time) float64 {
+	if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+		return weekendRidership[t.Hour()]
 	}
-	return ridership[s.now.Hour()]
+	return ridership[t.Hour()]
 }
+
+// demandAt is how many board at a stop, on average, at time t.
+func demandAt(t time.Time) float64 { return 15 * hourShareAt(t) / 0.125 }
 
 func (s *Sim) turnstiles(sink Sink) {
 	share := s.hourShare()
@@ -542,8 +535,9 @@ func (s *Sim) weather(sink Sink) {
 }
 
 // Run steps until the duration ends or ctx is done, pacing simulated time
-// against the wall clock by the speedup.
+// against the wall clock by the speedup, then calls Finish.
 func (s *Sim) Run(ctx context.Context, sink Sink) {
+	defer s.Finish()
 	wallStart := time.Now()
 	for !s.Done() {
 		if ctx.Err() != nil {

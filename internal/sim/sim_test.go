@@ -210,8 +210,8 @@ func TestShardsPartitionTheOutput(t *testing.T) {
 	}
 }
 
-// Headways at each stop stay near the line's target: the holding rule keeps
-// vehicles from bunching for long.
+// Headways at each stop stay near the line's target: keeping to the
+// timetable keeps vehicles from bunching.
 func TestHeadwayWithinBounds(t *testing.T) {
 	s, sink := runSim(t, 5, 3*time.Hour)
 	type stopDir struct{ station, line, dir string }
@@ -231,7 +231,7 @@ func TestHeadwayWithinBounds(t *testing.T) {
 		last[k] = a.TS
 	}
 	for _, r := range s.routes {
-		target := r.roundTrip(r.vehicles[0].cruise) / float64(len(r.vehicles))
+		target := r.loopTimetable(simStart).length() / float64(len(r.vehicles))
 		h := perLine[r.line]
 		slices.Sort(h)
 		if len(h) < 20 {
@@ -239,7 +239,9 @@ func TestHeadwayWithinBounds(t *testing.T) {
 		}
 		p10, p50, p90 := h[len(h)/10], h[len(h)/2], h[len(h)*9/10]
 		t.Logf("line %s target %.0f s: headway p10 %.0f p50 %.0f p90 %.0f", r.line, target, p10, p50, p90)
-		if p50 < 0.6*target || p50 > 1.5*target || p10 < 0.2*target || p90 > 2.5*target {
+		// Vehicles keeping to the timetable keep to their headway; the
+		// peak's longer dwells stretch it a little.
+		if p50 < 0.9*target || p50 > 1.15*target || p10 < 0.8*target || p90 > 1.3*target {
 			t.Errorf("line %s: headways p10/p50/p90 %.0f/%.0f/%.0f s for a target of %.0f s", r.line, p10, p50, p90, target)
 		}
 	}
