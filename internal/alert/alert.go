@@ -2,9 +2,11 @@
 // OneBusAway, MBTA Skate; ../shared/OPERATIONS.md): off route, no
 // progress, early and late running, bunching and gaps, stale vehicles, a
 // failing feed, and geofences entered and left. A Detector is fed the
-// decoded events in time order and says which alerts each opens or closes.
-// It does no IO and reads no clock: time is the data's, so a replay or a
-// catch-up read judges as the live stream would have.
+// decoded events, each vehicle's reports and each station's arrivals in
+// order (as a Kafka partition keeps them), and ticked on the data's clock;
+// it says which alerts open and close. It does no IO and reads no clock:
+// time is the data's, so a replay or a catch-up read judges as the live
+// stream would have.
 //
 // Score (score.go) matches alerts to a simulation's ground truth.
 package alert

@@ -45,6 +45,7 @@ func (a *alertFlags) config(w *watch) *alert.Config {
 	cfg := a.cfg
 	cfg.Stale = a.stale
 	cfg.Zones = w.zones
+	cfg.Forget = w.expire
 	return &cfg
 }
 
@@ -141,6 +142,9 @@ func runAlerts(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 	runErr := consumer.Run(ctx)
+	if runErr == nil && *caughtUp {
+		w.store.FlushAlerts(time.Now())
+	}
 	stop()
 	close(out)
 	printErr := <-printed

@@ -202,10 +202,11 @@ func (w *watchFlags) decoder() (*codec.Decoder, error) {
 // watch is what a command needs to consume: the network, the consumer
 // configuration and, with --demo, the running demo.
 type watch struct {
-	net   *network.Network
-	base  *basemap.Basemap
-	title string         // "" to name the network, as the demo does
-	zones []network.Zone // --zones: the detector's geofences
+	net    *network.Network
+	base   *basemap.Basemap
+	title  string         // "" to name the network, as the demo does
+	zones  []network.Zone // --zones: the detector's geofences
+	expire time.Duration  // --expire: when the screen and the detector forget a vehicle
 	// notice says which topics were picked for the user, and how to pin them.
 	notice string
 	// named marks the streams whose topic the user gave: only those are
@@ -262,7 +263,7 @@ func (w *watchFlags) setupWith(dataClock bool, hook func(*ingest.Options, *watch
 	}
 	// Geofences are the --zones the user drew, not a network file's areas
 	// (the demo's are weather areas: every vehicle crosses them).
-	out := &watch{net: net, base: base, zones: net.Zones[fileZones:]}
+	out := &watch{net: net, base: base, zones: net.Zones[fileZones:], expire: w.expire}
 	if !w.demo {
 		if out.notice = w.detectTopics(opts, dec); out.notice != "" {
 			if topics, err = w.topicList(); err != nil {
@@ -302,7 +303,8 @@ func (w *watchFlags) setupWith(dataClock bool, hook func(*ingest.Options, *watch
 		hook(&opt, out)
 	}
 	out.store = ingest.NewStore(opt)
-	out.cfg = kafka.ConsumerConfig{Options: opts, Topics: topics, Start: start, Handler: out.store.Handle}
+	out.cfg = kafka.ConsumerConfig{Options: opts, Topics: topics, Start: start, Handler: out.store.Handle,
+		OnPartition: out.store.ExpectPartition}
 	return out, nil
 }
 
@@ -365,6 +367,7 @@ func (l liveSource) Alerts() []alert.Alert { return l.store.Alerts() }
 func withAlerts(o *ingest.Options, w *watch) {
 	cfg := alert.DefaultConfig()
 	cfg.Zones = w.zones
+	cfg.Forget = w.expire // the detector forgets a vehicle when the screen does
 	o.Alerts = &cfg
 }
 

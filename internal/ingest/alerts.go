@@ -47,15 +47,20 @@ func (c *alertClock) observe(rec model.Record, events []model.Event) {
 	c.marks[k] = m
 }
 
-// watermark is the time everything before which has been applied.
+// watermark is the time everything before which has been applied; zero
+// while a partition with records to read has delivered none yet (its
+// first events may be the oldest of all).
 func (c *alertClock) watermark() (time.Time, bool) {
 	var low, high time.Time
 	behind := false
 	for _, m := range c.marks {
+		if m.behind && m.newest.IsZero() {
+			return time.Time{}, false
+		}
 		if m.newest.After(high) {
 			high = m.newest
 		}
-		if m.behind && !m.newest.IsZero() && (!behind || m.newest.Before(low)) {
+		if m.behind && (!behind || m.newest.Before(low)) {
 			low, behind = m.newest, true
 		}
 	}
@@ -99,6 +104,37 @@ func (s *Store) emit(as []alert.Alert) {
 	if len(as) > 0 && s.opts.OnAlert != nil {
 		s.opts.OnAlert(as)
 	}
+}
+
+// ExpectPartition tells the detector's clock of a partition about to be
+// read from offset from, whose end is end: one with records waits for
+// them before the clock moves (kafka.ConsumerConfig.OnPartition).
+func (s *Store) ExpectPartition(topic string, partition int32, from, end int64) {
+	if s.alerts == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := partKey{topic, partition}
+	m := s.clock.marks[k]
+	m.behind = from < end
+	s.clock.marks[k] = m
+}
+
+// FlushAlerts judges up to the newest event read, everything being read:
+// the last tick of a run that stops once caught up.
+func (s *Store) FlushAlerts(now time.Time) {
+	if s.alerts == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, m := range s.clock.marks {
+		m.behind = false
+		s.clock.marks[k] = m
+	}
+	s.tick(now)
+	s.emit(s.alerts.Tick(s.clock.at))
 }
 
 // TickAlerts lets the detector notice silence: called about once a second

@@ -95,6 +95,10 @@ type ConsumerConfig struct {
 	// partitions created later (default 2s).
 	Rediscover time.Duration
 	Handler    Handler
+	// OnPartition, when set, hears of each partition before it is read:
+	// from is where reading starts, end its end offset then. A reader that
+	// keeps a low watermark must wait for partitions with records to come.
+	OnPartition func(topic string, partition int32, from, end int64)
 }
 
 // Status describes the consumer's connection for the status bar.
@@ -296,6 +300,9 @@ func (c *Consumer) session(ctx context.Context, client sarama.Client) error {
 					continue // leader unknown for now: the next look retries
 				}
 				started[key] = true
+				if c.cfg.OnPartition != nil {
+					c.cfg.OnPartition(key.topic, key.partition, from, end)
+				}
 				if c.cfg.UntilCaughtUp && from >= end {
 					continue
 				}
