@@ -362,6 +362,9 @@ func (l liveSource) Snapshot(now time.Time) model.Snapshot {
 // Alerts are the open alerts, newest first.
 func (l liveSource) Alerts() []alert.Alert { return l.store.Alerts() }
 
+// AlertLines is each line's headway as the detector judges it.
+func (l liveSource) AlertLines() []alert.LineHeadway { return l.store.AlertLines() }
+
 // withAlerts has the store judge the fleet with the default thresholds and
 // the network's zones, for the screen.
 func withAlerts(o *ingest.Options, w *watch) {

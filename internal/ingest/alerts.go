@@ -157,3 +157,14 @@ func (s *Store) Alerts() []alert.Alert {
 	defer s.mu.Unlock()
 	return append([]alert.Alert(nil), s.alerts.Open()...)
 }
+
+// AlertLines is each line's headway as the detector judges it; nil without
+// a detector.
+func (s *Store) AlertLines() []alert.LineHeadway {
+	if s.alerts == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.alerts.Lines()
+}

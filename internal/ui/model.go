@@ -44,6 +44,8 @@ type Player interface {
 // alerts, newest first, on the map, the status bar and the alerts pane.
 type AlertSource interface {
 	Alerts() []alert.Alert
+	// AlertLines is each line's headway as the detector judges it.
+	AlertLines() []alert.LineHeadway
 }
 
 // NetworkSource is a Source that learns the network from the data: the
@@ -165,8 +167,9 @@ type Model struct {
 	netVersion uint64
 	// alerts are the open alerts of the last frame, newest first; alert
 	// the alerts pane's cursor (view.AlertID).
-	alerts []alert.Alert
-	alert  string
+	alerts     []alert.Alert
+	alert      string
+	lineHealth map[string]alert.LineHeadway // for the vehicles pane's line rows
 }
 
 // WithIdleTimeout returns the model set to quit when no key is pressed for d.
@@ -471,6 +474,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.stat = m.src.Status()
 		if as, ok := m.src.(AlertSource); ok {
 			m.alerts = as.Alerts()
+			if m.pane == view.PaneVehicles {
+				m.lineHealth = map[string]alert.LineHeadway{}
+				for _, lh := range as.AlertLines() {
+					m.lineHealth[lh.Line] = lh
+				}
+			}
 		}
 		if ns, ok := m.src.(NetworkSource); ok {
 			if net, v := ns.Network(m.now); net != nil && v != m.netVersion {
@@ -514,7 +523,8 @@ func (m Model) View() (out string) {
 	}
 	f := view.Frame{Snap: m.snap, Status: m.stat, Help: m.help, Now: clock, Stale: m.stale,
 		Pane: m.pane, Selected: m.selected, SelectedStation: m.station, Sort: m.sort, History: m.history,
-		Window: m.window, Message: m.message, Alerts: m.alerts, SelectedAlert: m.alert}
+		Window: m.window, Message: m.message, Alerts: m.alerts, SelectedAlert: m.alert,
+		LineHealth: m.lineHealth}
 	if m.searching {
 		f.Prompt = m.search.Prompt + m.search.Value()
 	}

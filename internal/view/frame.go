@@ -76,6 +76,8 @@ type Frame struct {
 	// pane's cursor (AlertID).
 	Alerts        []alert.Alert
 	SelectedAlert string
+	// LineHealth is each line's headway as the detector judges it.
+	LineHealth map[string]alert.LineHeadway
 }
 
 // HelpLine is a key and what it does, for the help pane.

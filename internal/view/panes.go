@@ -154,6 +154,11 @@ func (s *Screen) vehiclesPanel(f Frame, w, h int) []string {
 			} else {
 				sum += " · 0 bunched"
 			}
+			if lh, ok := f.LineHealth[line]; ok && lh.TargetS > 0 {
+				// Headway as the detector judges it: the spread of the latest
+				// headways against their targets, and their regularity.
+				sum += fmt.Sprintf(" · ×%.2f–%.2f σ/μ %.2f", lh.MinRatio, lh.MaxRatio, lh.CV)
+			}
 			rows = append(rows, s.swatchFor(line)+" "+s.bold.Render(name)+" "+s.dim.Render(sum))
 		}
 		row := fmt.Sprintf(" %-10s %-*s %4s %6s", fit(safe(v.VehicleID), 10), stopW, fit(s.stopName(v.StopID), stopW),
