@@ -19,6 +19,7 @@ type Producer struct {
 	topics   map[model.Kind]string
 	produced [3]atomic.Int64
 	failed   atomic.Int64
+	sent     atomic.Int64 // records queued; Close waits for them all to be answered
 	lastErr  atomic.Value // string
 	wg       sync.WaitGroup
 }
@@ -86,12 +87,31 @@ func (p *Producer) Send(kind model.Kind, key string, value []byte) {
 		// The caller may reuse value; the producer keeps it until acknowledged.
 		msg.Value = sarama.ByteEncoder(bytes.Clone(value))
 	}
+	p.sent.Add(1)
 	p.ap.Input() <- msg
+}
+
+// settled reports whether every queued record has been acknowledged or
+// has failed.
+func (p *Producer) settled() bool {
+	n := p.failed.Load()
+	for i := range p.produced {
+		n += p.produced[i].Load()
+	}
+	return n >= p.sent.Load()
 }
 
 // Close flushes every queued record and waits for the brokers' answers.
 // It returns an error when some records could not be delivered.
 func (p *Producer) Close() error {
+	// sarama fails the records it is still retrying when it is closed
+	// ("in process of shutting down"), so wait for every answer first: a
+	// broker that answers slowly (a leader moving, a busy machine) then
+	// costs time, not records. The retries themselves give up after about
+	// half a minute, which bounds the wait.
+	for deadline := time.Now().Add(2 * time.Minute); !p.settled() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	// Not ap.Close: it drains the Successes channel itself, and the records
 	// it swallows would be missing from the produced counts.
 	p.ap.AsyncClose()
