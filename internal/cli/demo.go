@@ -23,6 +23,9 @@ type demo struct {
 
 // startDemo starts the broker on a free loopback port, creates the topics
 // (so a watcher finds them at once) and starts the simulator.
+// demoRoamers is how many free-roaming drivers the demo adds to the lines.
+const demoRoamers = 12
+
 func startDemo(net *network.Network, topics map[model.Kind]string, speedup float64) (*demo, error) {
 	broker, err := kafka.StartEmbedded("127.0.0.1:0")
 	if err != nil {
@@ -39,7 +42,16 @@ func startDemo(net *network.Network, topics map[model.Kind]string, speedup float
 		broker.Close()
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	s, err := sim.New(sim.Config{Network: net, Speedup: speedup, Start: time.Now(), Seed: uint64(time.Now().UnixNano())})
+	// A few drivers without a line show the zone table and density view,
+	// and the default incidents give the alerts something to find.
+	incidents, err := sim.ParseIncidents("default")
+	if err != nil {
+		producer.Close()
+		broker.Close()
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	s, err := sim.New(sim.Config{Network: net, Speedup: speedup, Start: time.Now(), Seed: uint64(time.Now().UnixNano()),
+		Roam: demoRoamers, Incidents: incidents})
 	if err != nil {
 		producer.Close()
 		broker.Close()
