@@ -130,57 +130,9 @@ func TestRecordSnapshotAtAndHistory(t *testing.T) {
 		t.Errorf("a new database with a group used before recorded %d vehicle records, want all %d", rec.Recorded["vehicles"], produced.Produced["vehicles"])
 	}
 
-	live, errOut, code := run(t, fw, "snapshot", "-b", addr, "--json")
-	if code != 0 {
-		t.Fatalf("live snapshot exit %d: %s", code, errOut)
-	}
-	var last time.Time
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.QueryRow(ctx, `SELECT max(ts) FROM vehicle_positions`).Scan(&last); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(ctx)
-	past, errOut, code := run(t, fw, "snapshot", "--db", db, "--at", last.UTC().Format(time.RFC3339Nano), "--json")
-	if code != 0 {
-		t.Fatalf("snapshot --at exit %d: %s", code, errOut)
-	}
-	var a, b fleetState
-	if err := json.Unmarshal([]byte(live), &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal([]byte(past), &b); err != nil {
-		t.Fatal(err)
-	}
-	if len(a.Vehicles) != 20 || len(b.Vehicles) != len(a.Vehicles) {
-		t.Fatalf("live %d vehicles, history %d", len(a.Vehicles), len(b.Vehicles))
-	}
-	for i := range a.Vehicles {
-		if a.Vehicles[i] != b.Vehicles[i] {
-			t.Errorf("vehicle %d: live %+v, history %+v", i, a.Vehicles[i], b.Vehicles[i])
-		}
-	}
-	if len(a.Stations) != len(b.Stations) || len(a.Weather) != len(b.Weather) {
-		t.Errorf("stations %d/%d, weather %d/%d", len(a.Stations), len(b.Stations), len(a.Weather), len(b.Weather))
-	}
-	for i := range min(len(a.Stations), len(b.Stations)) {
-		if a.Stations[i] != b.Stations[i] {
-			t.Errorf("station %d: live %+v, history %+v", i, a.Stations[i], b.Stations[i])
-		}
-	}
-	for i := range min(len(a.Weather), len(b.Weather)) {
-		if a.Weather[i] != b.Weather[i] {
-			t.Errorf("weather %d: live %+v, history %+v", i, a.Weather[i], b.Weather[i])
-		}
-	}
-	if len(a.Lines) != len(b.Lines) {
-		t.Errorf("lines: live %+v, history %+v", a.Lines, b.Lines)
-	}
+	sameFleet(t, fw, addr, db, nil, 20)
 
-	id := a.Vehicles[0].VehicleID
+	id := "red-01" // one of fleetsim's 20: four a line
 	out, errOut, code := run(t, fw, "history", "vehicle", id, "--db", db, "--since", "2026-11-22T07:00:00Z", "--format", "csv")
 	if code != 0 {
 		t.Fatalf("history exit %d: %s", code, errOut)
@@ -209,6 +161,60 @@ func TestRecordRefusesBadDatabase(t *testing.T) {
 		_, errOut, code := run(t, fw, "record", "--db", c.url, "-b", "127.0.0.1:1")
 		if code != 1 || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 			t.Errorf("record --db %s: exit %d, stderr %q: want exit 1 and one line saying %q", c.url, code, errOut, c.want)
+		}
+	}
+}
+
+// sameFleet checks that the fleet recorded at its last moment is the
+// fleet a live snapshot of the same topics reads, with this many vehicles.
+func sameFleet(t *testing.T, fw, brokers, db string, topicFlags []string, vehicles int) {
+	t.Helper()
+	args := append([]string{"snapshot", "-b", brokers, "--json"}, topicFlags...)
+	live, errOut, code := run(t, fw, args...)
+	if code != 0 {
+		t.Fatalf("live snapshot exit %d: %s", code, errOut)
+	}
+	var last time.Time
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = conn.QueryRow(ctx, `SELECT max(ts) FROM vehicle_positions`).Scan(&last)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past, errOut, code := run(t, fw, "snapshot", "--db", db, "--at", last.UTC().Format(time.RFC3339Nano), "--json")
+	if code != 0 {
+		t.Fatalf("snapshot --at exit %d: %s", code, errOut)
+	}
+	var a, b fleetState
+	if err := json.Unmarshal([]byte(live), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(past), &b); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Vehicles) != vehicles || len(b.Vehicles) != len(a.Vehicles) {
+		t.Fatalf("live %d vehicles, history %d", len(a.Vehicles), len(b.Vehicles))
+	}
+	for i := range a.Vehicles {
+		if a.Vehicles[i] != b.Vehicles[i] {
+			t.Errorf("vehicle %d: live %+v, history %+v", i, a.Vehicles[i], b.Vehicles[i])
+		}
+	}
+	if len(a.Stations) != len(b.Stations) || len(a.Weather) != len(b.Weather) {
+		t.Errorf("stations %d/%d, weather %d/%d", len(a.Stations), len(b.Stations), len(a.Weather), len(b.Weather))
+	}
+	for i := range min(len(a.Stations), len(b.Stations)) {
+		if a.Stations[i] != b.Stations[i] {
+			t.Errorf("station %d: live %+v, history %+v", i, a.Stations[i], b.Stations[i])
+		}
+	}
+	for i := range min(len(a.Weather), len(b.Weather)) {
+		if a.Weather[i] != b.Weather[i] {
+			t.Errorf("weather %d: live %+v, history %+v", i, a.Weather[i], b.Weather[i])
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -329,60 +328,6 @@ func storing(p *proc) bool {
 	return wrote && len(parts) > 0 && parts[len(parts)-1] > 0
 }
 
-// sameFleet checks that the fleet recorded at its last moment is the
-// fleet a live snapshot of the same topics reads.
-func sameFleet(t *testing.T, fw, brokers, db string, ft faultTopics) {
-	t.Helper()
-	args := append([]string{"snapshot", "-b", brokers, "--json"}, ft.flags()...)
-	live, errOut, code := run(t, fw, args...)
-	if code != 0 {
-		t.Fatalf("live snapshot exit %d: %s", code, errOut)
-	}
-	var last time.Time
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = conn.QueryRow(ctx, `SELECT max(ts) FROM vehicle_positions`).Scan(&last)
-	conn.Close(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	past, errOut, code := run(t, fw, "snapshot", "--db", db, "--at", last.UTC().Format(time.RFC3339Nano), "--json")
-	if code != 0 {
-		t.Fatalf("snapshot --at exit %d: %s", code, errOut)
-	}
-	var a, b fleetState
-	if err := json.Unmarshal([]byte(live), &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal([]byte(past), &b); err != nil {
-		t.Fatal(err)
-	}
-	if len(a.Vehicles) != 40 || len(b.Vehicles) != len(a.Vehicles) {
-		t.Fatalf("live %d vehicles, history %d", len(a.Vehicles), len(b.Vehicles))
-	}
-	for i := range a.Vehicles {
-		if a.Vehicles[i] != b.Vehicles[i] {
-			t.Errorf("vehicle %d: live %+v, history %+v", i, a.Vehicles[i], b.Vehicles[i])
-		}
-	}
-	if len(a.Stations) != len(b.Stations) || len(a.Weather) != len(b.Weather) {
-		t.Errorf("stations %d/%d, weather %d/%d", len(a.Stations), len(b.Stations), len(a.Weather), len(b.Weather))
-	}
-	for i := range min(len(a.Stations), len(b.Stations)) {
-		if a.Stations[i] != b.Stations[i] {
-			t.Errorf("station %d: live %+v, history %+v", i, a.Stations[i], b.Stations[i])
-		}
-	}
-	for i := range min(len(a.Weather), len(b.Weather)) {
-		if a.Weather[i] != b.Weather[i] {
-			t.Errorf("weather %d: live %+v, history %+v", i, a.Weather[i], b.Weather[i])
-		}
-	}
-}
-
 // Two recorders share the group while fleetsim produces; one is killed
 // with SIGKILL mid-stream, so the batch it was writing is rolled back by
 // the server, the records it had read but not stored are read again, and
@@ -442,7 +387,7 @@ func TestRecordFaultMemberKilled(t *testing.T) {
 		t.Errorf("record --until-caught-up after the stream stored more: %+v", sum)
 	}
 	exactlyOnce(t, db, produced)
-	sameFleet(t, fw, brokers, db, ft)
+	sameFleet(t, fw, brokers, db, ft.flags(), 40)
 }
 
 type recordSummaryJSON struct {
