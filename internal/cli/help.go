@@ -35,6 +35,7 @@ var watchProgram = program{name: prog, commands: []command{
 	{"record", "record every stream into PostgreSQL, exactly once, in a consumer group"},
 	{"replay", "the live screen, fed from the recorded history, with a time bar"},
 	{"history", "recorded rows as a table, CSV or JSON: weather, stations, a vehicle's track"},
+	{"alerts", "judge the fleet as dispatch tools do: alerts as JSON lines as they open and close"},
 }}
 
 var simProgram = program{name: simProg, commands: []command{
@@ -87,6 +88,14 @@ var helpTexts = map[string]helpText{
 		examples: []string{
 			prog + " replay --db $FLEETWATCH_DB --from 2026-11-22T08:00:00Z --speed 10",
 			prog + " replay --db $FLEETWATCH_DB --from 2h",
+		},
+	},
+	prog + " alerts": {
+		usage:   prog + " alerts [flags] [--until-caught-up | --after D] [--to-topic TOPIC]",
+		summary: "Print alerts (off route, no progress, late, early, bunched, gapped, stale, feed silent, zones) as JSON lines as they open and close; thresholds are flags.",
+		examples: []string{
+			prog + " alerts -b kafka:9092 --network routes.geojson --zones depots.geojson",
+			prog + " alerts --until-caught-up --to-topic fleet.alerts --late 300",
 		},
 	},
 	prog + " history": {
