@@ -365,6 +365,14 @@ func (l liveSource) Alerts() []alert.Alert { return l.store.Alerts() }
 // AlertLines is each line's headway as the detector judges it.
 func (l liveSource) AlertLines() []alert.LineHeadway { return l.store.AlertLines() }
 
+// VehicleETAs predicts the vehicle's next stops.
+func (l liveSource) VehicleETAs(id string) []model.ETA { return l.store.VehicleETAs(id) }
+
+// StationETAs predicts the next arrivals at the station.
+func (l liveSource) StationETAs(id string, now time.Time) []model.ETA {
+	return l.store.StationETAs(id, now)
+}
+
 // withAlerts has the store judge the fleet with the default thresholds and
 // the network's zones, for the screen.
 func withAlerts(o *ingest.Options, w *watch) {

@@ -328,3 +328,18 @@ func (s *Store) LastReject() string {
 	r := s.rejects[len(s.rejects)-1]
 	return r.Kind.String() + ": " + r.Reason
 }
+
+// VehicleETAs predicts the vehicle's next stops, nearest first.
+func (s *Store) VehicleETAs(id string) []model.ETA {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fleet.VehicleETAs(id)
+}
+
+// StationETAs predicts the next two arrivals per direction at the station
+// after now (the data's clock).
+func (s *Store) StationETAs(id string, now time.Time) []model.ETA {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fleet.StationETAs(id, now, 2)
+}

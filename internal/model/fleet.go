@@ -188,6 +188,8 @@ type Fleet struct {
 	// clock the rolling window ends at.
 	stationLatest time.Time
 	window        time.Duration
+	// eta learns running times between stations, for predicted arrivals.
+	eta *etaModel
 }
 
 // NewFleet returns an empty fleet.
@@ -199,6 +201,7 @@ func NewFleet() *Fleet {
 		lastArrival: make(map[stopKey]arrivalMark),
 		headway:     make(map[stopKey]headwayMark),
 		window:      DefaultWindow,
+		eta:         newETAModel(),
 	}
 }
 
@@ -250,6 +253,7 @@ func (f *Fleet) Apply(ev Event) {
 		}
 	case VehicleRemoved:
 		delete(f.vehicles, e.VehicleID)
+		delete(f.eta.last, e.VehicleID)
 	case StationInfo:
 		f.stationInfo(e)
 	case StationRemoved:
@@ -267,6 +271,11 @@ func (f *Fleet) Apply(ev Event) {
 			st.LastArrival = e.TS
 		}
 		f.measureHeadway(e)
+		line := e.Line
+		if line == "" {
+			line = f.vehicles[e.VehicleID].Line
+		}
+		f.eta.arrival(e, line)
 	case Turnstile:
 		st := f.station(e.StationID)
 		if st.Name == "" {
@@ -421,6 +430,7 @@ func (f *Fleet) Expire(before time.Time) {
 	for id, v := range f.vehicles {
 		if v.TS.Before(before) {
 			delete(f.vehicles, id)
+			delete(f.eta.last, id)
 		}
 	}
 }

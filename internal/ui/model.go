@@ -48,6 +48,14 @@ type AlertSource interface {
 	AlertLines() []alert.LineHeadway
 }
 
+// ETASource is a Source that predicts arrivals from observed running times:
+// the details pane lists the vehicle's next stops, the station board the
+// vehicles due at the selected station.
+type ETASource interface {
+	VehicleETAs(id string) []model.ETA
+	StationETAs(id string, now time.Time) []model.ETA
+}
+
 // NetworkSource is a Source that learns the network from the data: the
 // screen redraws the map's lines and stations when the version changes.
 type NetworkSource interface {
@@ -170,6 +178,7 @@ type Model struct {
 	alerts     []alert.Alert
 	alert      string
 	lineHealth map[string]alert.LineHeadway // for the vehicles pane's line rows
+	etas       []model.ETA                  // the details pane's next stops, or the board's due vehicles
 }
 
 // WithIdleTimeout returns the model set to quit when no key is pressed for d.
@@ -472,6 +481,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.snap = m.src.Snapshot(m.now)
 		m.stat = m.src.Status()
+		m.etas = nil
+		if es, ok := m.src.(ETASource); ok {
+			switch {
+			case m.pane == view.PaneDetails && m.selected != "":
+				m.etas = es.VehicleETAs(m.selected)
+			case m.pane == view.PaneStations && m.station != "":
+				m.etas = es.StationETAs(m.station, m.snap.AsOf)
+			}
+		}
 		if as, ok := m.src.(AlertSource); ok {
 			m.alerts = as.Alerts()
 			if m.pane == view.PaneVehicles {
@@ -524,7 +542,7 @@ func (m Model) View() (out string) {
 	f := view.Frame{Snap: m.snap, Status: m.stat, Help: m.help, Now: clock, Stale: m.stale,
 		Pane: m.pane, Selected: m.selected, SelectedStation: m.station, Sort: m.sort, History: m.history,
 		Window: m.window, Message: m.message, Alerts: m.alerts, SelectedAlert: m.alert,
-		LineHealth: m.lineHealth}
+		LineHealth: m.lineHealth, ETAs: m.etas}
 	if m.searching {
 		f.Prompt = m.search.Prompt + m.search.Value()
 	}

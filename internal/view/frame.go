@@ -78,6 +78,9 @@ type Frame struct {
 	SelectedAlert string
 	// LineHealth is each line's headway as the detector judges it.
 	LineHealth map[string]alert.LineHeadway
+	// ETAs are predicted arrivals: the selected vehicle's next stops on
+	// the details pane, the vehicles due at the selected station on the board.
+	ETAs []model.ETA
 }
 
 // HelpLine is a key and what it does, for the help pane.

@@ -212,7 +212,27 @@ func (s *Screen) stationsPanel(f Frame, w, h int) []string {
 		}
 		rows = append(rows, row)
 	}
-	return scrolled(out, rows, selRow, w, h)
+	due := s.dueLines(f)
+	return append(scrolled(out, rows, selRow, w, max(h-len(due), 3)), due...)
+}
+
+// dueLines lists the vehicles predicted at the selected station, by
+// direction, soonest first, below the board.
+func (s *Screen) dueLines(f Frame) []string {
+	if len(f.ETAs) == 0 {
+		return nil
+	}
+	name := safe(cmp.Or(s.stationNames[f.SelectedStation], f.SelectedStation))
+	out := []string{"", s.bold.Render("DUE AT "+name) + s.dim.Render(" · from running times seen")}
+	for _, e := range f.ETAs {
+		dir := e.Direction
+		if dir == "" {
+			dir = "—"
+		}
+		out = append(out, fmt.Sprintf("%s %-3s %-10s in %s", s.swatchFor(e.Line), fit(safe(dir), 3), fit(safe(e.VehicleID), 10),
+			shortDur(max(e.At.Sub(f.Snap.AsOf), 0).Round(time.Second))))
+	}
+	return out
 }
 
 // detailsPanel shows one vehicle: its latest report in full, its speed
@@ -260,6 +280,16 @@ func (s *Screen) detailsPanel(f Frame, w, h int) []string {
 			seen = s.warn.Render("stale: ") + seen
 		}
 		field("last seen", seen)
+	}
+	if len(f.ETAs) > 0 {
+		out = append(out, "", s.bold.Render("NEXT STOPS")+s.dim.Render(" · from running times seen"))
+		for _, e := range f.ETAs {
+			if len(out) >= h-2 {
+				break
+			}
+			out = append(out, fmt.Sprintf("%s %s in %s", e.At.UTC().Format("15:04:05"), fit(s.stopName(e.StationID), max(w-24, 6)),
+				shortDur(max(e.At.Sub(f.Snap.AsOf), 0).Round(time.Second))))
+		}
 	}
 	if len(f.History) > 0 {
 		out = append(out, "", s.bold.Render("LAST REPORTS"))
