@@ -622,15 +622,6 @@ func (d *Detector) Open() []Alert {
 	return d.sorted
 }
 
-// Counts returns how many alerts of each kind are open.
-func (d *Detector) Counts() map[Kind]int {
-	out := map[Kind]int{}
-	for k := range d.open {
-		out[k.kind]++
-	}
-	return out
-}
-
 // State is the most urgent of the vehicle's open alerts (in the order of
 // Kinds, zone notices aside), for drawing it: Stale also when its line's
 // or stream's feed is silent; "" when nothing is wrong with it or it is

@@ -412,7 +412,11 @@ func TestOpenAndState(t *testing.T) {
 	if k := d.State("v"); k != OffRoute {
 		t.Fatalf("state %q, want off_route (before late)", k)
 	}
-	if c := d.Counts(); c[OffRoute] != 1 || c[Late] != 1 {
+	c := map[Kind]int{}
+	for _, a := range open {
+		c[a.Kind]++
+	}
+	if c[OffRoute] != 1 || c[Late] != 1 {
 		t.Fatalf("counts %v", c)
 	}
 }

@@ -112,7 +112,7 @@ func (r *partitioned) event(kind model.Kind, key string, ev model.Event) {
 	h := fnv.New32a()
 	h.Write([]byte(key))
 	p := &r.parts[kind][h.Sum32()%6]
-	*p = append(*p, timed{ev, eventTime(ev)})
+	*p = append(*p, timed{ev, model.EventTime(ev)})
 }
 func (r *partitioned) tick(time.Time) {}
 
@@ -159,20 +159,6 @@ func (r *partitioned) done() []Alert {
 			return append(r.alerts, r.det.Tick(end)...)
 		}
 	}
-}
-
-func eventTime(ev model.Event) time.Time {
-	switch e := ev.(type) {
-	case model.VehiclePosition:
-		return e.TS
-	case model.Arrival:
-		return e.TS
-	case model.Turnstile:
-		return e.TS
-	case model.Weather:
-		return e.TS
-	}
-	return time.Time{}
 }
 
 func table(scores []KindScore) string {

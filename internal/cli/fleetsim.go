@@ -19,6 +19,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/spf13/pflag"
 
+	"github.com/fleetwatch/fleetwatch/internal/jsonw"
 	"github.com/fleetwatch/fleetwatch/internal/kafka"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/sim"
@@ -83,9 +84,9 @@ func (j *jsonlSink) Send(kind model.Kind, key string, value []byte) {
 		return
 	}
 	b := append(j.line[:0], `{"topic":`...)
-	b = sim.AppendJSONString(b, j.topics[kind])
+	b = jsonw.AppendString(b, j.topics[kind])
 	b = append(b, `,"key":`...)
-	b = sim.AppendJSONString(b, key)
+	b = jsonw.AppendString(b, key)
 	b = append(b, `,"value":`...)
 	b = append(b, value...)
 	b = append(b, "}\n"...)

@@ -132,11 +132,6 @@ type Batch struct {
 	Offsets map[TopicPartition]Offset
 }
 
-// Len is the number of rows the batch holds.
-func (b *Batch) Len() int {
-	return len(b.Positions) + len(b.StationEvents) + len(b.Weather) + len(b.Rejected)
-}
-
 // Reset empties the batch for reuse, keeping its storage.
 func (b *Batch) Reset() {
 	b.Positions = b.Positions[:0]

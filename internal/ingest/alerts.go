@@ -37,7 +37,7 @@ func (c *alertClock) observe(rec model.Record, events []model.Event) {
 	k := partKey{rec.Topic, rec.Partition}
 	m := c.marks[k]
 	for _, ev := range events {
-		if t := eventTime(ev); t.After(m.newest) {
+		if t := model.EventTime(ev); t.After(m.newest) {
 			m.newest = t
 		}
 	}
@@ -68,20 +68,6 @@ func (c *alertClock) watermark() (time.Time, bool) {
 		return low, false
 	}
 	return high, true
-}
-
-func eventTime(ev model.Event) time.Time {
-	switch e := ev.(type) {
-	case model.VehiclePosition:
-		return e.TS
-	case model.Arrival:
-		return e.TS
-	case model.Turnstile:
-		return e.TS
-	case model.Weather:
-		return e.TS
-	}
-	return time.Time{}
 }
 
 // tick moves the detector's clock to the watermark, or, everything read

@@ -137,3 +137,19 @@ func (StationRemoved) event()  {}
 func (Arrival) event()         {}
 func (Turnstile) event()       {}
 func (Weather) event()         {}
+
+// EventTime is when an event happened; zero for events that carry no time
+// of their own (a station's reference record, a removal).
+func EventTime(ev Event) time.Time {
+	switch e := ev.(type) {
+	case VehiclePosition:
+		return e.TS
+	case Arrival:
+		return e.TS
+	case Turnstile:
+		return e.TS
+	case Weather:
+		return e.TS
+	}
+	return time.Time{}
+}

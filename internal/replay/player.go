@@ -233,7 +233,7 @@ func (p *Player) Snapshot(now time.Time) model.Snapshot {
 	}
 	p.lastWall = now
 	n := 0
-	for n < len(p.pending) && !eventTime(p.pending[n]).After(p.pos) {
+	for n < len(p.pending) && !model.EventTime(p.pending[n]).After(p.pos) {
 		p.fleet.Apply(p.pending[n])
 		if p.learner != nil {
 			p.learner.Observe(p.pending[n])
@@ -261,22 +261,6 @@ func (p *Player) Network(now time.Time) (*network.Network, uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.learner.Network(now)
-}
-
-// eventTime is when an event happened; events without a time (a station
-// record) apply at once.
-func eventTime(ev model.Event) time.Time {
-	switch e := ev.(type) {
-	case model.VehiclePosition:
-		return e.TS
-	case model.Arrival:
-		return e.TS
-	case model.Turnstile:
-		return e.TS
-	case model.Weather:
-		return e.TS
-	}
-	return time.Time{}
 }
 
 // Clock is what the time bar shows.

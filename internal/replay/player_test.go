@@ -35,7 +35,7 @@ func (h history) Stations(_ context.Context, at time.Time) ([]model.StationInfo,
 
 func (h history) Events(_ context.Context, from, to time.Time, fn func(model.Event) error) error {
 	for _, ev := range h {
-		if t := eventTime(ev); t.After(from) && !t.After(to) {
+		if t := model.EventTime(ev); t.After(from) && !t.After(to) {
 			if err := fn(ev); err != nil {
 				return err
 			}

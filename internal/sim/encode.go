@@ -4,10 +4,10 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 
+	"github.com/fleetwatch/fleetwatch/internal/jsonw"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 )
@@ -29,7 +29,7 @@ func (e *encoder) str(key, val string) {
 	e.buf = append(e.buf, '"')
 	e.buf = append(e.buf, key...)
 	e.buf = append(e.buf, `":`...)
-	e.buf = AppendJSONString(e.buf, val)
+	e.buf = jsonw.AppendString(e.buf, val)
 	e.buf = append(e.buf, ',')
 }
 
@@ -124,7 +124,7 @@ func (e *encoder) station(st network.Station) []byte {
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = AppendJSONString(e.buf, l)
+		e.buf = jsonw.AppendString(e.buf, l)
 	}
 	e.buf = append(e.buf, "],"...)
 	e.num("lat", st.Pos[1], 6)
@@ -171,34 +171,4 @@ func (e *encoder) weather(a *area, temp float64, cond string) []byte {
 	e.num("humidity", a.humidity, 0)
 	e.str("condition", cond)
 	return e.end()
-}
-
-// AppendJSONString appends s as a JSON string literal. Invalid UTF-8 becomes
-// U+FFFD, as encoding/json does.
-func AppendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, "\ufffd"...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }

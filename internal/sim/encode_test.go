@@ -1,10 +1,6 @@
 package sim
 
-import (
-	"encoding/json"
-	"strconv"
-	"testing"
-)
+import "testing"
 
 func TestAppendFixed(t *testing.T) {
 	tests := []struct {
@@ -18,22 +14,6 @@ func TestAppendFixed(t *testing.T) {
 	for _, tt := range tests {
 		if got := string(appendFixed(nil, tt.v, tt.d)); got != tt.want {
 			t.Errorf("appendFixed(%v, %d) = %q, want %q", tt.v, tt.d, got, tt.want)
-		}
-	}
-}
-
-func TestAppendJSONString(t *testing.T) {
-	for _, s := range []string{"", "plain", `quote " and \ back`, "ctl \x01\n\t", "O'Hare", "caf\xe9 invalid", "日本"} {
-		got := AppendJSONString(nil, s)
-		var back string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Fatalf("%q encoded as %s: %v", s, got, err)
-		}
-		want, _ := json.Marshal(s)
-		var wantBack string
-		json.Unmarshal(want, &wantBack)
-		if back != wantBack {
-			t.Errorf("%s round-trips to %q, want %q", strconv.Quote(s), back, wantBack)
 		}
 	}
 }

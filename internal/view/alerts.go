@@ -84,7 +84,7 @@ func (s *Screen) alertsPanel(f Frame, w, h int) []string {
 		}
 		row := fmt.Sprintf("%-5s %-11s %-10s %s", shortDur(max(f.Snap.AsOf.Sub(a.At), 0)), a.Kind,
 			fit(safe(who), 10), safe(what))
-		if alertID(a) == f.SelectedAlert {
+		if AlertID(a) == f.SelectedAlert {
 			sel = i
 			row = s.bold.Render("▸" + row)
 		} else {
@@ -98,13 +98,11 @@ func (s *Screen) alertsPanel(f Frame, w, h int) []string {
 	return scrolled([]string{" " + head}, rows, sel, w, h)
 }
 
-// alertID names an alert for the cursor: its kind and whom it is about.
-func alertID(a alert.Alert) string {
+// AlertID names an alert for the alerts pane's cursor (Frame.SelectedAlert):
+// its kind and whom it is about.
+func AlertID(a alert.Alert) string {
 	return string(a.Kind) + "|" + a.VehicleID + "|" + a.Line + "|" + a.Zone + "|" + a.Stream
 }
-
-// AlertID is what Frame.SelectedAlert holds for an alert.
-func AlertID(a alert.Alert) string { return alertID(a) }
 
 // alertCounts is the status bar's count of open alerts by kind, most
 // urgent first: "⚑ 2 off_route 1 late".
