@@ -138,8 +138,14 @@ func runRecord(args []string, stdout, stderr io.Writer) error {
 			}
 			return out, err
 		},
+		// Each partition's goroutine decodes its records as it reads them,
+		// while the batch before is being written.
+		Prepare: func(recs []model.Record) any {
+			hb := batchOf(dec, recs)
+			return &hb
+		},
 		Write: func(ctx context.Context, b kafka.Batch) error {
-			hb := batchOf(dec, b.Records)
+			hb := joinBatches(b.Prepared)
 			err := store.Write(ctx, *group, hb)
 			if errors.Is(err, history.ErrAlreadyWritten) {
 				// Another member stored these: rejoin and resume from the database.
@@ -182,6 +188,22 @@ func batchOf(dec *codec.Decoder, recs []model.Record) history.Batch {
 		var err error
 		evs, err = dec.DecodeAll(rec, evs[:0])
 		hb.Add(rec, evs, err)
+	}
+	return hb
+}
+
+// joinBatches makes one batch of the chunks' batches that Prepare made.
+func joinBatches(parts []any) history.Batch {
+	if len(parts) == 1 {
+		return *parts[0].(*history.Batch)
+	}
+	var n int
+	for _, p := range parts {
+		n += len(p.(*history.Batch).Positions)
+	}
+	hb := history.Batch{Positions: make([]history.Position, 0, n)}
+	for _, p := range parts {
+		hb.Append(p.(*history.Batch))
 	}
 	return hb
 }

@@ -142,6 +142,20 @@ func (b *Batch) Reset() {
 	clear(b.Offsets)
 }
 
+// Append adds o's rows and offsets to b: batches decoded apart (a chunk
+// each) make one write.
+func (b *Batch) Append(o *Batch) {
+	b.Positions = append(b.Positions, o.Positions...)
+	b.StationEvents = append(b.StationEvents, o.StationEvents...)
+	b.Weather = append(b.Weather, o.Weather...)
+	b.Stations = append(b.Stations, o.Stations...)
+	b.Rejected = append(b.Rejected, o.Rejected...)
+	for tp, o := range o.Offsets {
+		b.Cover(tp.Topic, tp.Partition, o.First)
+		b.Cover(tp.Topic, tp.Partition, o.Next-1)
+	}
+}
+
 // Cover extends the batch's span of the record's partition to include
 // offset; Add calls it for every record.
 func (b *Batch) Cover(topic string, partition int32, offset int64) {

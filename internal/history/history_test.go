@@ -843,3 +843,26 @@ func TestServerRestartIsRetryable(t *testing.T) {
 		t.Errorf("%d rows, want 2", n)
 	}
 }
+
+// Batches decoded apart and joined cover the union of their offsets and
+// keep their rows in order.
+func TestBatchAppend(t *testing.T) {
+	var a, b Batch
+	pos := func(id string) []model.Event { return []model.Event{model.VehiclePosition{VehicleID: id, TS: t0}} }
+	a.Add(record(model.KindVehicles, topicV, 0, 5, t0), pos("a"), nil)
+	b.Add(record(model.KindVehicles, topicV, 0, 6, t0), pos("b"), nil)
+	b.Add(record(model.KindVehicles, topicV, 1, 2, t0), pos("c"), nil)
+	b.Add(record(model.KindWeather, topicW, 0, 9, t0), []model.Event{model.Weather{Area: "x", TS: t0}}, nil)
+	a.Append(&b)
+	want := map[TopicPartition]Offset{{topicV, 0}: {5, 7}, {topicV, 1}: {2, 3}, {topicW, 0}: {9, 10}}
+	if !reflect.DeepEqual(a.Offsets, want) {
+		t.Errorf("offsets %v, want %v", a.Offsets, want)
+	}
+	var ids []string
+	for _, p := range a.Positions {
+		ids = append(ids, p.VehicleID)
+	}
+	if !slices.Equal(ids, []string{"a", "b", "c"}) || len(a.Weather) != 1 {
+		t.Errorf("positions %v, %d weather rows", ids, len(a.Weather))
+	}
+}

@@ -56,6 +56,10 @@ type Batch struct {
 	// it also makes a retry of a batch whose commit did go through (the
 	// connection lost during COMMIT) harmless.
 	From map[TopicPartition]int64
+	// Prepared holds what GroupConfig.Prepare made of the batch's records,
+	// one value per chunk of consecutive records of one partition, in the
+	// order of Records; nil without Prepare.
+	Prepared []any
 }
 
 // GroupConfig configures a GroupReader.
@@ -79,6 +83,12 @@ type GroupConfig struct {
 	// nothing new. Its context ends 20 s after the call, not when Run's
 	// does: a batch being written when Run is told to stop is finished.
 	Write func(ctx context.Context, b Batch) error
+	// Prepare, when set, is called with each chunk of records as its
+	// partition's goroutine reads it, and what it returns reaches Write in
+	// Batch.Prepared. Decoding there runs beside the write of the batch
+	// before, instead of in the one writer while the store waits. It is
+	// called from several goroutines at once.
+	Prepare func(recs []model.Record) any
 	// OnState, when set, is told once per change that the store went down
 	// ("store unavailable: why") or came back ("store back"), and of
 	// records that Kafka deleted (retention) before they were stored.
@@ -488,11 +498,13 @@ type groupSession struct {
 	writerDone chan struct{}
 }
 
-// chunk is consecutive records of one partition, read together.
+// chunk is consecutive records of one partition, read together, and what
+// GroupConfig.Prepare made of them.
 type chunk struct {
-	tp   TopicPartition
-	kind model.Kind
-	recs []model.Record
+	tp       TopicPartition
+	kind     model.Kind
+	recs     []model.Record
+	prepared any
 }
 
 // Setup moves each claimed partition to the store's offset before sarama
@@ -650,8 +662,12 @@ func (h *groupSession) ConsumeClaim(_ sarama.ConsumerGroupSession, claim sarama.
 				p.hwm = max(p.hwm, hwm)
 			}
 			h.g.mu.Unlock()
+			c := chunk{tp: tp, kind: kind, recs: recs}
+			if h.g.cfg.Prepare != nil {
+				c.prepared = h.g.cfg.Prepare(recs)
+			}
 			select {
-			case h.chunks <- chunk{tp, kind, recs}:
+			case h.chunks <- c:
 			case <-h.ctx.Done():
 				return nil
 			}
@@ -681,22 +697,20 @@ func (h *groupSession) writer() {
 			timer = nil
 		}
 	}
+	// A chunk is never split, so that what Prepare made of it goes whole
+	// into one batch; one that would not fit starts the next batch.
 	add := func(c chunk) (full bool) {
-		room := h.g.cfg.BatchMax - len(b.Records)
-		if len(c.recs) > room {
-			rest := c
-			rest.recs = c.recs[room:]
-			carry = &rest
-			c.recs = c.recs[:room]
-			full = true
-		}
-		if len(c.recs) == 0 {
-			return full
+		if len(b.Records) > 0 && len(b.Records)+len(c.recs) > h.g.cfg.BatchMax {
+			carry = &c
+			return true
 		}
 		if len(b.Records) == 0 {
 			timer = time.NewTimer(h.g.cfg.BatchWait)
 		}
 		b.Records = append(b.Records, c.recs...)
+		if h.g.cfg.Prepare != nil {
+			b.Prepared = append(b.Prepared, c.prepared)
+		}
 		b.Next[c.tp] = c.recs[len(c.recs)-1].Offset + 1
 		if _, ok := b.From[c.tp]; !ok {
 			f, ok := from[c.tp]
@@ -708,7 +722,7 @@ func (h *groupSession) writer() {
 			}
 			b.From[c.tp] = f
 		}
-		return full || len(b.Records) == h.g.cfg.BatchMax
+		return len(b.Records) >= h.g.cfg.BatchMax
 	}
 	write := func(retry bool) bool {
 		wctx := context.WithoutCancel(h.ctx)

@@ -338,6 +338,62 @@ func TestGroupReaderStoresEveryRecordOnce(t *testing.T) {
 	})
 }
 
+// With Prepare, each batch's Prepared holds, in order, what Prepare made of
+// each of its chunks: together exactly the batch's records, however the
+// chunks fell against BatchMax.
+func TestGroupReaderPrepare(t *testing.T) {
+	forGroupBrokers(t, func(t *testing.T, addr string) {
+		topic := grpName(t, "vehicles")
+		want := grpProduce(t, addr, topic, 3, 0, 1500)
+		store := newMemStore()
+		var (
+			mu      sync.Mutex
+			batches int
+			bad     []string
+		)
+		write := store.writer("a")
+		runCaughtUp(t, GroupConfig{Options: Options{Brokers: []string{addr}}, Group: grpName(t, "group"),
+			Topics: grpTopics(topic, model.KindVehicles), Resume: store.resume, BatchMax: 700,
+			Prepare: func(recs []model.Record) any {
+				vals := make([]string, len(recs))
+				for i, r := range recs {
+					vals[i] = string(r.Value)
+				}
+				return vals
+			},
+			Write: func(ctx context.Context, b Batch) error {
+				var got []string
+				for _, p := range b.Prepared {
+					got = append(got, p.([]string)...)
+				}
+				mu.Lock()
+				batches++
+				switch {
+				case len(b.Records) > 700:
+					bad = append(bad, fmt.Sprintf("a batch of %d records, over BatchMax", len(b.Records)))
+				case len(got) != len(b.Records):
+					bad = append(bad, fmt.Sprintf("%d prepared values for %d records", len(got), len(b.Records)))
+				default:
+					for i, r := range b.Records {
+						if got[i] != string(r.Value) {
+							bad = append(bad, fmt.Sprintf("prepared %q for record %q", got[i], r.Value))
+							break
+						}
+					}
+				}
+				mu.Unlock()
+				return write(ctx, b)
+			}})
+		store.check(t, want)
+		if batches < 4500/700 {
+			t.Errorf("%d batches for 4 500 records of at most 700", batches)
+		}
+		for _, b := range bad {
+			t.Error(b)
+		}
+	})
+}
+
 // The store fails three writes: the same batch is retried until it goes
 // through, OnState hears of the outage and the recovery once each, and
 // nothing is lost or doubled.
