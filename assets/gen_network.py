@@ -56,10 +56,28 @@ for key,name,lat,lon in [
  ("midway","Midway",41.78661,-87.737875),("pulaski-orange","Pulaski",41.799756,-87.724493),("kedzie-orange","Kedzie",41.804236,-87.704406),
  ("western-orange","Western",41.804546,-87.684019),("35th-archer","35th/Archer",41.829353,-87.680622),("ashland-orange","Ashland",41.839234,-87.665317),
  ("halsted-orange","Halsted",41.84678,-87.648088),
+ # Pink (Ashland, Morgan, Clinton and the Loop are the Green Line's)
+ ("54th-cermak","54th/Cermak",41.85177331,-87.75669201),("cicero-pink","Cicero",41.85182,-87.745336),("kostner","Kostner",41.853751,-87.733258),
+ ("pulaski-pink","Pulaski",41.853732,-87.724311),("central-park","Central Park",41.853839,-87.714842),("kedzie-pink","Kedzie",41.853964,-87.705408),
+ ("california-pink","California",41.854109,-87.694774),("western-pink","Western",41.854225,-87.685129),("damen-pink","Damen",41.854517,-87.675975),
+ ("18th","18th",41.857908,-87.669147),("polk","Polk",41.871551,-87.66953),
+ # Purple (Howard, Wilson and the Express's stops south of it are the Red and Brown Lines')
+ ("linden","Linden",42.073153,-87.69073),("central-purple","Central",42.063987,-87.685617),("noyes","Noyes",42.058282,-87.683337),
+ ("foster","Foster",42.05416,-87.68356),("davis","Davis",42.04771,-87.683543),("dempster","Dempster",42.041655,-87.681602),
+ ("main","Main",42.033456,-87.679538),("south-boulevard","South Boulevard",42.027612,-87.678329),
+ # Yellow (to Howard)
+ ("dempster-skokie","Dempster-Skokie",42.038951,-87.751919),("oakton-skokie","Oakton-Skokie",42.02624348,-87.74722084),
 ]: st(key,name,lat,lon)
 
 # Loop corners and bends: geometry only (lat, lon)
 LAKE_WELLS=(41.8857,-87.6339); LAKE_WABASH=(41.8857,-87.6261); VANBUREN_WABASH=(41.8768,-87.6261); VANBUREN_WELLS=(41.8768,-87.6337)
+# Where the Pink Line's Paulina connector meets the Lake Street elevated, on the Green Line's track west of Ashland
+PAULINA_LAKE=(41.8852,-87.6695)
+# A station's position as geometry only: a line running through without stopping (the Purple Express on the Red Line's
+# track between Howard and Belmont)
+def via(key): return S[key][1:]
+# Orange, Pink and Purple trains go round the Loop clockwise (Lake, Wabash, Van Buren, Wells) and Brown ones
+# counterclockwise, as the CTA runs them; each line's file path ends at its last Loop station
 LINES = {
  "red": ("Red Line","#c60c30",["howard","jarvis","morse","loyola","granville","thorndale","bryn-mawr","berwyn","argyle","lawrence","wilson","sheridan",
    "addison-red","belmont","fullerton","north-clybourn",(41.9060,-87.6420),"clark-division",(41.9010,-87.6285),"chicago-red","grand-red","lake","monroe-red","jackson-red",
@@ -79,6 +97,17 @@ LINES = {
  "orange": ("Orange Line","#f9461c",["midway","pulaski-orange","kedzie-orange","western-orange",(41.8120,-87.6830),"35th-archer","ashland-orange","halsted-orange",
    (41.8560,-87.6290),"roosevelt",VANBUREN_WABASH,"harold-washington-library","lasalle-van-buren",VANBUREN_WELLS,"quincy","washington-wells",LAKE_WELLS,
    "clark-lake","state-lake",LAKE_WABASH,"washington-wabash","adams-wabash"]),
+ "pink": ("Pink Line","#e27ea6",["54th-cermak","cicero-pink","kostner","pulaski-pink","central-park","kedzie-pink","california-pink","western-pink",
+   "damen-pink",(41.8547,-87.6700),"18th","polk",PAULINA_LAKE,"ashland-green","morgan","clinton-green",LAKE_WELLS,"clark-lake","state-lake",LAKE_WABASH,
+   "washington-wabash","adams-wabash",VANBUREN_WABASH,"harold-washington-library","lasalle-van-buren",VANBUREN_WELLS,"quincy","washington-wells"]),
+ # One line with the Express: every Purple train runs through to the Loop, as in the weekday rush hours
+ "purple": ("Purple Line","#522398",["linden","central-purple","noyes","foster","davis","dempster","main","south-boulevard","howard",
+   via("jarvis"),via("morse"),via("loyola"),via("granville"),via("thorndale"),via("bryn-mawr"),via("berwyn"),via("argyle"),via("lawrence"),
+   "wilson",via("sheridan"),via("addison-red"),"belmont","wellington","diversey","fullerton","armitage","sedgwick",(41.9040,-87.6365),"chicago-brown",
+   "merchandise-mart",LAKE_WELLS,"clark-lake","state-lake",LAKE_WABASH,"washington-wabash","adams-wabash",VANBUREN_WABASH,"harold-washington-library",
+   "lasalle-van-buren",VANBUREN_WELLS,"quincy","washington-wells"]),
+ # South from Dempster, east past Oakton, through Evanston and into Howard yard from the west
+ "yellow": ("Yellow Line","#f9e300",["dempster-skokie","oakton-skokie",(42.0240,-87.7420),(42.0222,-87.6800),"howard"]),
 }
 served = {}
 feats = []

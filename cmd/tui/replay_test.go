@@ -36,7 +36,7 @@ func TestReplayOfRecordedHistory(t *testing.T) {
 	}
 	sc := s.waitFor(30*time.Second, "the replay running with vehicles", func(sc string) bool {
 		st, hms, _ := clock(sc)
-		return st == "▶" && hms > "08:01:02" && strings.Contains(sc, "20 vehicles on 5 lines")
+		return st == "▶" && hms > "08:01:02" && strings.Contains(sc, "20 vehicles on 8 lines")
 	})
 	if !hasBraille(mapArea(sc, 80)) {
 		t.Fatalf("no map:\n%s", sc)

@@ -255,15 +255,15 @@ func TestLoadGeoJSON(t *testing.T) {
 	}
 }
 
-// The repository's demo network is a real FeatureCollection: 120 station
-// points (ignored), 5 lines and 4 zone polygons.
+// The repository's demo network is a real FeatureCollection: 141 station
+// points (ignored), 8 lines and 4 zone polygons.
 func TestLoadGeoJSONNetwork(t *testing.T) {
 	b, err := LoadGeoJSON(filepath.Join("..", "..", "assets", "network.geojson"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Paths) != 9 {
-		t.Errorf("%d paths, want 5 lines + 4 zone rings", len(b.Paths))
+	if len(b.Paths) != 12 {
+		t.Errorf("%d paths, want 8 lines + 4 zone rings", len(b.Paths))
 	}
 	chicago := orb.Bound{Min: orb.Point{-88.0, 41.6}, Max: orb.Point{-87.4, 42.1}}
 	for _, p := range b.Paths {

@@ -134,7 +134,7 @@ func TestStationRowsReadBack(t *testing.T) {
 	}{
 		{"demo network, fleetsim's table", demo, stationsColumns, nil, true},
 		{"GTFS ids, fleetsim's table", gtfs, stationsColumns, nil, false},
-		{"demo network, the CTA pipeline's own table", &numbered, cta, []string{"brown", "orange"}, true},
+		{"demo network, the CTA pipeline's own table", &numbered, cta, []string{"brown", "orange", "pink", "purple", "yellow"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

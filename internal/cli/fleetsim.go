@@ -228,7 +228,7 @@ func runSim(name string, args []string, stdout, stderr io.Writer) error {
 	c.register(fs)
 	embedded := fs.String("embedded-broker", "", "start an embedded broker at ADDR and produce to it")
 	output := fs.String("output", "kafka", "kafka, or jsonl to write records to stdout")
-	vehicles := fs.Int("vehicles", 0, fmt.Sprintf("vehicles in service, spread over the lines (default %d per line); 0 runs no line service, for --roam only", sim.DefaultPerLine))
+	vehicles := fs.Int("vehicles", 0, fmt.Sprintf("vehicles in service, spread over the lines by their round trips, so that they run at one headway (default %d a line on average); 0 runs no line service, for --roam only", sim.DefaultPerLine))
 	roam := fs.Int("roam", 0, "add N free-roaming vehicles (ride-hailing drivers: no line, no stations) inside --roam-area")
 	roamAreaArg := fs.String("roam-area", "", "where --roam vehicles drive: minlon,minlat,maxlon,maxlat or a GeoJSON polygon file (default the network's bounds)")
 	tick := fs.Duration("tick", time.Second, "simulated time between position reports of one vehicle")

@@ -132,7 +132,7 @@ func TestRecordSnapshotAtAndHistory(t *testing.T) {
 
 	sameFleet(t, fw, addr, db, nil, 20)
 
-	id := "red-01" // one of fleetsim's 20: four a line
+	id := "red-01" // one of fleetsim's 20, spread over the lines
 	out, errOut, code := run(t, fw, "history", "vehicle", id, "--db", db, "--since", "2026-11-22T07:00:00Z", "--format", "csv")
 	if code != 0 {
 		t.Fatalf("history exit %d: %s", code, errOut)

@@ -39,8 +39,8 @@ const (
 
 // stationsColumns are the table's columns when fleetsim creates it: the CTA
 // pipeline's (stop_id … "order", red, blue, green), the CTA's other lines as
-// boolean columns too (so the demo network's brown and orange lines are
-// columns like the others), lines for any line without a column (a GTFS
+// boolean columns too (so each of the demo network's eight lines is a
+// column), lines for any line without a column (a GTFS
 // feed's routes), and the position. Ids are text: the demo network's are
 // names ("clark-lake"); a table whose ids are integers, as the CTA's are,
 // takes any feed whose ids are numbers. One row per station: a network has

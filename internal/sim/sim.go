@@ -33,8 +33,9 @@ type Sink interface {
 // Config sets up a simulation.
 type Config struct {
 	Network *network.Network
-	// Vehicles in service, spread over the lines; 0 gives DefaultPerLine
-	// per line (NoLineVehicles gives none).
+	// Vehicles in service, spread over the lines by their round trips (see
+	// apportion); 0 gives DefaultPerLine a line on average (NoLineVehicles
+	// gives none).
 	Vehicles int
 	Tick     time.Duration // simulated time between two reports of a vehicle
 	// Speedup is simulated seconds per wall second; 0 runs as fast as it can.
@@ -68,7 +69,8 @@ type Config struct {
 	Thresholds Thresholds
 }
 
-// DefaultPerLine is the number of vehicles a line gets when none is asked for.
+// DefaultPerLine is the number of vehicles a line gets on average when none
+// is asked for.
 const DefaultPerLine = 8
 
 // Bounds of the vehicle model; tests check the output against them.
@@ -228,15 +230,17 @@ func (s *Sim) placeVehicles() {
 	if n <= 0 {
 		n = DefaultPerLine * len(s.routes)
 	}
+	trips := make([]loop, len(s.routes))
+	rounds := make([]float64, len(s.routes))
 	for li, r := range s.routes {
-		count := n / len(s.routes)
-		if li < n%len(s.routes) {
-			count++
-		}
 		// Vehicles of one line run at nearly one speed, as trains on a
 		// track do; a spread would have fast ones catch up on slow ones.
 		r.cruise = (minCruiseKmh + s.rng.Float64()*(maxCruiseKmh-minCruiseKmh)) / 3.6
-		trip := r.loopTimetable(s.cfg.Start)
+		trips[li] = r.loopTimetable(s.cfg.Start)
+		rounds[li] = trips[li].length()
+	}
+	for li, count := range apportion(n, rounds) {
+		r, trip := s.routes[li], trips[li]
 		for i := range count {
 			v := &vehicle{
 				index:  len(s.vehicles),
@@ -252,6 +256,58 @@ func (s *Sim) placeVehicles() {
 			r.vehicles = append(r.vehicles, v)
 		}
 	}
+}
+
+// apportion spreads n vehicles over lines whose round trips take the given
+// times, in proportion to them (the largest remainders get the odd ones,
+// ties to the line first in the file), so that every line runs at about one
+// headway, as a network's timetable has them: the same count on every line
+// would run a short shuttle (the Yellow Line's 3 stations) a few minutes
+// apart, where any slow zone bunches its trains, and a long line at a
+// quarter of an hour. While there are enough for one a line, a line left
+// without takes one from the line that runs most often.
+func apportion(n int, rounds []float64) []int {
+	counts := make([]int, len(rounds))
+	total := 0.0
+	for _, r := range rounds {
+		total += r
+	}
+	if n <= 0 || total <= 0 {
+		return counts
+	}
+	rest := make([]float64, len(rounds))
+	left := n
+	for i, r := range rounds {
+		quota := float64(n) * r / total
+		counts[i] = int(quota)
+		rest[i] = quota - float64(counts[i])
+		left -= counts[i]
+	}
+	order := make([]int, len(rounds))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rest[b], rest[a]) })
+	for _, i := range order[:left] {
+		counts[i]++
+	}
+	if n < len(rounds) {
+		return counts
+	}
+	for i := range counts {
+		if counts[i] > 0 {
+			continue
+		}
+		most := -1
+		for j := range counts {
+			if counts[j] > 1 && (most < 0 || float64(counts[j])/rounds[j] > float64(counts[most])/rounds[most]) {
+				most = j
+			}
+		}
+		counts[most]--
+		counts[i] = 1
+	}
+	return counts
 }
 
 // VehicleIDs returns the ids of the vehicles this shard reports.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -154,9 +155,37 @@ func TestVehicleCountSpreadOverLines(t *testing.T) {
 	if len(s.vehicles) != 23 || len(per) != len(s.routes) {
 		t.Fatalf("%d vehicles over %v", len(s.vehicles), per)
 	}
-	for line, n := range per {
-		if n < 23/len(s.routes) || n > 23/len(s.routes)+1 {
-			t.Errorf("line %s has %d vehicles", line, n)
+	// By the round trips: the headways come out alike, within one
+	// vehicle's share of the line's round trip.
+	total := 0.0
+	for _, r := range s.routes {
+		total += r.loopTimetable(simStart).length()
+	}
+	for _, r := range s.routes {
+		share := 23 * r.loopTimetable(simStart).length() / total
+		if math.Abs(float64(per[r.line])-share) > 1 {
+			t.Errorf("line %s has %d vehicles, want %.1f", r.line, per[r.line], share)
+		}
+	}
+}
+
+func TestApportion(t *testing.T) {
+	for _, tt := range []struct {
+		n      int
+		rounds []float64
+		want   []int
+	}{
+		{8, []float64{1, 1, 1, 1}, []int{2, 2, 2, 2}},
+		{10, []float64{5, 3, 2}, []int{5, 3, 2}},
+		{9, []float64{1, 1, 1, 1}, []int{3, 2, 2, 2}},  // the odd one to the first of a tie
+		{10, []float64{6.5, 2.6, 0.9}, []int{6, 3, 1}}, // 6.5, 2.6, 0.9: the largest remainders
+		{4, []float64{20, 1, 1, 1}, []int{1, 1, 1, 1}}, // 4, 0, 0, 0, then one each
+		{5, []float64{10, 6, 1, 1}, []int{2, 1, 1, 1}}, // 3, 2, 0, 0; the most frequent gives one up
+		{2, []float64{1, 5, 3}, []int{0, 1, 1}},        // too few for one each: the longest
+		{0, []float64{1, 2}, []int{0, 0}},
+	} {
+		if got := apportion(tt.n, tt.rounds); !slices.Equal(got, tt.want) {
+			t.Errorf("apportion(%d, %v) = %v, want %v", tt.n, tt.rounds, got, tt.want)
 		}
 	}
 }
