@@ -522,7 +522,6 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s: %s\n", prog, m)
 	}
 	snap := w.store.Snapshot(time.Now())
-	snap.SortVehicles() // the summary and the frame list and draw them by id
 	if *asJSON {
 		return writeSummary(stdout, snap, consumer.Status().Lag)
 	}

@@ -29,6 +29,9 @@ type Store struct {
 	// alerts judges the fleet when asked to, on the data's clock.
 	alerts *alert.Detector
 	clock  alertClock
+	// expired is the wall time of the latest Expire: frames come many
+	// times a second, and one Expire may visit every vehicle.
+	expired time.Time
 }
 
 // latencyHist counts, per millisecond up to 10 s, how old records were when
@@ -291,20 +294,24 @@ func (s *Store) Handle(batch []model.Record) {
 	}
 }
 
-// Snapshot returns a consistent copy of the state at wall time now, after
-// dropping the vehicles that expired by then. Its vehicles are in no
-// particular order (model.Snapshot.SortVehicles sorts them): ingest waits
-// only for the copy, never for a sort (BenchmarkSnapshot).
+// Snapshot returns a consistent view of the state at wall time now, after
+// dropping the vehicles that expired by then (on the wall clock at most
+// once per second of now: a vehicle may outstay its expiry by a frame or
+// so on a live screen). Ingest waits only while the view is taken, which does not
+// grow with the fleet (model.Fleet.Snapshot).
 func (s *Store) Snapshot(now time.Time) model.Snapshot {
 	s.mu.Lock()
 	asOf := now
 	if latest := s.fleet.Latest(); s.opts.DataClock && !latest.IsZero() {
 		asOf = latest
 	}
-	if s.opts.Expire > 0 {
+	// On the wall clock (a live screen), Expire runs at most once a second;
+	// on the data clock (a snapshot or replay of what was), every time.
+	if s.opts.Expire > 0 && (s.opts.DataClock || now.Sub(s.expired) >= time.Second || now.Before(s.expired)) {
 		s.fleet.Expire(asOf.Add(-s.opts.Expire))
+		s.expired = now
 	}
-	snap := s.fleet.SnapshotUnsorted()
+	snap := s.fleet.Snapshot()
 	snap.Latency = s.latency.stats()
 	s.mu.Unlock()
 	snap.AsOf = asOf

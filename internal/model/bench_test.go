@@ -34,7 +34,7 @@ func BenchmarkSnapshot(b *testing.B) {
 		}
 		b.Run("copy/vehicles="+strconv.Itoa(n), func(b *testing.B) {
 			for b.Loop() {
-				f.SnapshotUnsorted()
+				f.Snapshot()
 			}
 		})
 		b.Run("copy+sort/vehicles="+strconv.Itoa(n), func(b *testing.B) {

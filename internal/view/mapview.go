@@ -217,10 +217,9 @@ func (m *Map) ShowStation(id string) bool {
 
 // VehicleAt returns the vehicle drawn nearest to a cell of the last frame,
 // within two cells, for a mouse click.
-func (m *Map) VehicleAt(col, row int, vehicles []model.VehiclePosition) (string, bool) {
+func (m *Map) VehicleAt(col, row int, vehicles model.Vehicles) (string, bool) {
 	best, bestD := "", 5.0 // squared cells: two columns or one row and a bit
-	for i := range vehicles {
-		v := &vehicles[i]
+	for v := range vehicles.All() {
 		x, y := m.vp.Project(orb.Point{v.Lon, v.Lat})
 		dx, dy := x/2-float64(col)-0.5, (y/4-float64(row)-0.5)*2 // a cell is twice as tall as wide
 		if d := dx*dx + dy*dy; d < bestD {
@@ -287,14 +286,13 @@ func (m *Map) setFit(b orb.Bound) {
 // followFit refits the view to the bulk of the vehicles and stations while
 // it follows the data. A change under a tenth of the view is ignored, so
 // the map does not twitch with every report.
-func (m *Map) followFit(vehicles []model.VehiclePosition) {
+func (m *Map) followFit(vehicles model.Vehicles) {
 	if !m.followData || m.moved {
 		return
 	}
 	m.pts = m.pts[:0]
-	stride := max(1, len(vehicles)/4096)
-	for i := 0; i < len(vehicles); i += stride {
-		m.pts = append(m.pts, orb.Point{vehicles[i].Lon, vehicles[i].Lat})
+	for v := range vehicles.Sample(4096) {
+		m.pts = append(m.pts, orb.Point{v.Lon, v.Lat})
 	}
 	for _, s := range m.net.Stations {
 		m.pts = append(m.pts, s.Pos)
@@ -528,7 +526,7 @@ func (m *Map) mark(v *model.VehiclePosition, asOf time.Time, stale time.Duration
 // each exactly cols cells wide. Vehicles not heard from for stale before
 // asOf are drawn dimmed, beneath the live ones; the selected vehicle (by id,
 // "" for none) is drawn last, with its own mark.
-func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale time.Duration, selected string, cols, rows int) []string {
+func (m *Map) Render(vehicles model.Vehicles, asOf time.Time, stale time.Duration, selected string, cols, rows int) []string {
 	out := make([]string, 0, rows)
 	if cols <= 0 || rows <= 0 {
 		return out
@@ -551,8 +549,7 @@ func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale tim
 		m.count = make([]uint32, cols*rows)
 	}
 	inView := 0
-	for i := range vehicles {
-		v := &vehicles[i]
+	for v := range vehicles.All() {
 		x, y := m.vp.Project(orb.Point{v.Lon, v.Lat})
 		if x < 0 || y < 0 || x >= dw || y >= dh {
 			continue
@@ -575,7 +572,7 @@ func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale tim
 		}
 		*o = cellOwner{id: v.VehicleID, live: live, mark: mark, color: col}
 	}
-	m.outside = len(vehicles) - inView
+	m.outside = vehicles.Len() - inView
 	// Markers hide one another where vehicles crowd: past a quarter of
 	// them hidden, shading cells by how many they hold tells more.
 	m.dense = m.density == DensityOn || m.density == DensityAuto && inView-len(m.touched) > max(20, inView/4)

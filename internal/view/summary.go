@@ -116,12 +116,12 @@ func WriteSummaryJSON(w io.Writer, s model.Snapshot, lag [3]int64) error {
 	if err != nil {
 		return err
 	}
-	if len(s.Vehicles) == 0 {
+	if s.Vehicles.Len() == 0 {
 		bw.WriteString("{\n  \"vehicles\": [],\n")
 	} else {
 		bw.WriteString("{\n  \"vehicles\": [")
-		for i := range s.Vehicles {
-			v, err := json.MarshalIndent(vehicleOf(&s.Vehicles[i]), "    ", "  ")
+		for i, p := range s.Vehicles.Sorted() {
+			v, err := json.MarshalIndent(vehicleOf(p), "    ", "  ")
 			if err != nil {
 				return err
 			}
