@@ -492,7 +492,7 @@ func (f *Fleet) Expire(before time.Time) {
 		oldest time.Time
 	)
 	for id, slot := range f.vehicles.ids {
-		ts := f.vehicles.chunks[slot/chunkSize][slot%chunkSize].TS
+		ts := f.vehicles.at(slot).TS
 		switch {
 		case ts.Before(before):
 			gone = append(gone, id)

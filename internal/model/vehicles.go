@@ -2,51 +2,73 @@ package model
 
 import (
 	"iter"
+	"math/bits"
 	"slices"
 	"strings"
 )
 
-// chunkSize is how many vehicles a chunk of the table holds. A write to a
-// chunk that a published view still shares copies the chunk first, so the
-// chunk is what one report can cost in copying (16 × 144 B); the view's
-// chunk list is what a frame costs (8 B per 16 vehicles).
-const chunkSize = 16
+// The vehicle table keeps rows in chunks of chunkSize, and the rows'
+// positions apart, in a compact column of pages of pageChunks chunks: a
+// frame of a million vehicles reads 8 B of each from consecutive memory,
+// not the 144 B row from wherever it was allocated (memory, not
+// arithmetic, is what such a frame waits for). A write to a chunk or page
+// that a published view still shares copies it first: a row chunk is what
+// one report can cost in copying (16 × 144 B), a page (64 × 132 B) is
+// shared by 1 024 vehicles, and the lists of both are what a view costs.
+const (
+	chunkSize  = 16
+	pageChunks = 64
+)
 
-// vehicleChunk is a block of the table's rows; a row with an empty
-// VehicleID is free.
-type vehicleChunk [chunkSize]VehiclePosition
+// rowChunk is a block of the table's rows.
+type rowChunk [chunkSize]VehiclePosition
+
+// PointChunk is the position column of a chunk of the table: which of its
+// rows hold a vehicle (bit i for row i) and their positions.
+type PointChunk struct {
+	Used uint16
+	Pos  [chunkSize]LonLat
+}
+
+// pointPage is pageChunks chunks' position columns, together in memory.
+type pointPage [pageChunks]PointChunk
+
+// LonLat is a vehicle's position as the table's position column keeps it:
+// to a metre or two, which no screen shows.
+type LonLat [2]float32
 
 // Vehicles is an immutable view of a fleet's vehicles at one moment: what a
 // frame reads. Views share the rows that did not change between them, so
-// taking one costs a list of chunk pointers, not a copy of the fleet, and
-// ingest goes on while readers hold it. Readers must not modify the rows
-// they are given.
+// taking one costs lists of pointers, not a copy of the fleet, and ingest
+// goes on while readers hold it. Readers must not modify the rows they are
+// given.
 type Vehicles struct {
-	chunks []*vehicleChunk
-	n      int
+	rows []*rowChunk
+	pts  []*pointPage
+	n    int
 }
 
-// VehiclesOf returns a view of rows (copied), in their order.
+// VehiclesOf returns a view of rows (copied, with distinct ids), in their
+// order.
 func VehiclesOf(rows []VehiclePosition) Vehicles {
-	v := Vehicles{n: len(rows)}
-	for i := 0; i < len(rows); i += chunkSize {
-		c := new(vehicleChunk)
-		copy(c[:], rows[i:min(i+chunkSize, len(rows))])
-		v.chunks = append(v.chunks, c)
+	t := newVehicleTable()
+	for _, r := range rows {
+		t.put(r)
 	}
-	return v
+	return t.publish()
 }
 
 // Len returns the number of vehicles.
 func (v Vehicles) Len() int { return v.n }
 
-// All yields every vehicle, in no particular order (the order of the
-// fleet's slots, stable for a vehicle while it stays).
-func (v Vehicles) All() iter.Seq[*VehiclePosition] {
-	return func(yield func(*VehiclePosition) bool) {
-		for _, c := range v.chunks {
-			for i := range c {
-				if c[i].VehicleID != "" && !yield(&c[i]) {
+// PointChunks yields the position column chunk by chunk, with the slot of
+// each chunk's first row: for loops over a million vehicles, which cannot
+// afford a call per vehicle.
+func (v Vehicles) PointChunks() iter.Seq2[int, *PointChunk] {
+	return func(yield func(int, *PointChunk) bool) {
+		for p, page := range v.pts {
+			for j := range page {
+				if page[j].Used != 0 && !yield((p*pageChunks+j)*chunkSize, &page[j]) {
 					return
 				}
 			}
@@ -54,18 +76,82 @@ func (v Vehicles) All() iter.Seq[*VehiclePosition] {
 	}
 }
 
-// Find returns the vehicle with the id, or nil. It looks at every vehicle:
-// for one selected vehicle a frame, not for many.
-func (v Vehicles) Find(id string) *VehiclePosition {
-	if id == "" {
-		return nil
-	}
-	for p := range v.All() {
-		if p.VehicleID == id {
-			return p
+// All yields every vehicle, in no particular order (the order of the
+// fleet's slots, stable for a vehicle while it stays).
+func (v Vehicles) All() iter.Seq[*VehiclePosition] {
+	return func(yield func(*VehiclePosition) bool) {
+		for base, pc := range v.PointChunks() {
+			rows := v.rows[base/chunkSize]
+			for u := pc.Used; u != 0; u &= u - 1 {
+				if !yield(&rows[bits.TrailingZeros16(u)]) {
+					return
+				}
+			}
 		}
 	}
-	return nil
+}
+
+// Points yields every vehicle's slot and position, reading only the
+// position column; At gives the rest of a slot's vehicle.
+func (v Vehicles) Points() iter.Seq2[int, LonLat] {
+	return func(yield func(int, LonLat) bool) {
+		for base, pc := range v.PointChunks() {
+			for u := pc.Used; u != 0; u &= u - 1 {
+				i := bits.TrailingZeros16(u)
+				if !yield(base+i, pc.Pos[i]) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// At returns the vehicle in a slot that Points yielded, or nil when the
+// slot holds none. A vehicle keeps its slot while it stays in the fleet,
+// so a slot is also a hint for finding it again in a later view.
+func (v Vehicles) At(slot int) *VehiclePosition {
+	k, i := slot/chunkSize, slot%chunkSize
+	if slot < 0 || k >= len(v.rows) || v.pts[k/pageChunks][k%pageChunks].Used&(1<<i) == 0 {
+		return nil
+	}
+	return &v.rows[k][i]
+}
+
+// Slot returns the slot of the vehicle with the id, or -1. It looks at
+// every vehicle: for one selected vehicle a frame, not for many.
+func (v Vehicles) Slot(id string) int {
+	if id == "" {
+		return -1
+	}
+	for base, pc := range v.PointChunks() {
+		rows := v.rows[base/chunkSize]
+		for u := pc.Used; u != 0; u &= u - 1 {
+			if i := bits.TrailingZeros16(u); rows[i].VehicleID == id {
+				return base + i
+			}
+		}
+	}
+	return -1
+}
+
+// Find returns the vehicle with the id, or nil, as Slot finds it.
+func (v Vehicles) Find(id string) *VehiclePosition {
+	return v.At(v.Slot(id))
+}
+
+// Sample yields about n of the vehicles, spread over the table: whole
+// chunks, every so many.
+func (v Vehicles) Sample(n int) iter.Seq[*VehiclePosition] {
+	return func(yield func(*VehiclePosition) bool) {
+		stride := max(1, len(v.rows)*chunkSize/max(n, 1))
+		for k := 0; k < len(v.rows); k += stride {
+			for u := v.pts[k/pageChunks][k%pageChunks].Used; u != 0; u &= u - 1 {
+				if !yield(&v.rows[k][bits.TrailingZeros16(u)]) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // Sorted returns the vehicles by id, as the JSON summary lists them.
@@ -87,15 +173,17 @@ func (v Vehicles) Rows() []VehiclePosition {
 	return out
 }
 
-// vehicleTable is the fleet's side of Vehicles: rows in chunks, found by
-// id, written in place when no published view shares their chunk and
-// copied first when one does. gen counts publications; owned[c] is the gen
-// in which chunk c was last copied (or made): a chunk owned in an earlier
-// gen is shared with a view.
+// vehicleTable is the fleet's side of Vehicles: rows found by id, written
+// in place when no published view shares their chunk (or page) and copied
+// first when one does. gen counts publications; rowGen[k] and ptGen[p] are
+// the gen in which row chunk k and point page p were last copied (or
+// made): one of an earlier gen is shared with a view.
 type vehicleTable struct {
 	ids    map[string]int32
-	chunks []*vehicleChunk
-	owned  []uint64
+	rows   []*rowChunk
+	pts    []*pointPage
+	rowGen []uint64
+	ptGen  []uint64
 	gen    uint64
 	free   []int32
 	n      int
@@ -111,18 +199,28 @@ func (t *vehicleTable) get(id string) *VehiclePosition {
 	if !ok {
 		return nil
 	}
-	return &t.chunks[slot/chunkSize][slot%chunkSize]
+	return t.at(slot)
 }
 
-// row returns slot's row for writing.
-func (t *vehicleTable) row(slot int32) *VehiclePosition {
-	c := slot / chunkSize
-	if t.owned[c] != t.gen {
-		cp := *t.chunks[c]
-		t.chunks[c] = &cp
-		t.owned[c] = t.gen
+// at returns slot's row, for reading.
+func (t *vehicleTable) at(slot int32) *VehiclePosition {
+	return &t.rows[slot/chunkSize][slot%chunkSize]
+}
+
+// write returns slot's row and position column for writing, copying what
+// a view shares.
+func (t *vehicleTable) write(slot int32) (*VehiclePosition, *PointChunk) {
+	k, i := slot/chunkSize, slot%chunkSize
+	if t.rowGen[k] != t.gen {
+		cp := *t.rows[k]
+		t.rows[k], t.rowGen[k] = &cp, t.gen
 	}
-	return &t.chunks[c][slot%chunkSize]
+	p := k / pageChunks
+	if t.ptGen[p] != t.gen {
+		cp := *t.pts[p]
+		t.pts[p], t.ptGen[p] = &cp, t.gen
+	}
+	return &t.rows[k][i], &t.pts[p][k%pageChunks]
 }
 
 // put stores the vehicle's row, taking a slot for a new vehicle.
@@ -133,9 +231,14 @@ func (t *vehicleTable) put(v VehiclePosition) {
 			slot = t.free[n-1]
 			t.free = t.free[:n-1]
 		} else {
-			slot = int32(len(t.chunks) * chunkSize)
-			t.chunks = append(t.chunks, new(vehicleChunk))
-			t.owned = append(t.owned, t.gen)
+			k := len(t.rows)
+			if k%pageChunks == 0 {
+				t.pts = append(t.pts, new(pointPage))
+				t.ptGen = append(t.ptGen, t.gen)
+			}
+			t.rows = append(t.rows, new(rowChunk))
+			t.rowGen = append(t.rowGen, t.gen)
+			slot = int32(k * chunkSize)
 			for i := chunkSize - 1; i > 0; i-- {
 				t.free = append(t.free, slot+int32(i))
 			}
@@ -143,7 +246,11 @@ func (t *vehicleTable) put(v VehiclePosition) {
 		t.ids[v.VehicleID] = slot
 		t.n++
 	}
-	*t.row(slot) = v
+	row, pc := t.write(slot)
+	*row = v
+	i := slot % chunkSize
+	pc.Pos[i] = LonLat{float32(v.Lon), float32(v.Lat)}
+	pc.Used |= 1 << i
 }
 
 // remove forgets the vehicle; it reports whether there was one.
@@ -153,7 +260,9 @@ func (t *vehicleTable) remove(id string) bool {
 		return false
 	}
 	delete(t.ids, id)
-	*t.row(slot) = VehiclePosition{}
+	row, pc := t.write(slot)
+	*row = VehiclePosition{}
+	pc.Used &^= 1 << (slot % chunkSize)
 	t.free = append(t.free, slot)
 	t.n--
 	return true
@@ -162,23 +271,7 @@ func (t *vehicleTable) remove(id string) bool {
 // publish returns a view of the table as it is; the rows it shares are
 // copied before they are next written.
 func (t *vehicleTable) publish() Vehicles {
-	v := Vehicles{chunks: slices.Clone(t.chunks), n: t.n}
+	v := Vehicles{rows: slices.Clone(t.rows), pts: slices.Clone(t.pts), n: t.n}
 	t.gen++
 	return v
-}
-
-// Sample yields about n of the vehicles, spread over the table: whole
-// chunks, every so many.
-func (v Vehicles) Sample(n int) iter.Seq[*VehiclePosition] {
-	return func(yield func(*VehiclePosition) bool) {
-		stride := max(1, len(v.chunks)*chunkSize/max(n, 1))
-		for k := 0; k < len(v.chunks); k += stride {
-			c := v.chunks[k]
-			for i := range c {
-				if c[i].VehicleID != "" && !yield(&c[i]) {
-					return
-				}
-			}
-		}
-	}
 }

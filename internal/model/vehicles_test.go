@@ -81,6 +81,17 @@ func TestVehicleViewsStayAsTaken(t *testing.T) {
 		if n != len(v.want) {
 			t.Fatalf("view %d: yielded %d vehicles, want %d", i, n, len(v.want))
 		}
+		n = 0
+		for slot, ll := range v.snap.Vehicles.Points() {
+			n++
+			p := v.snap.Vehicles.At(slot)
+			if p == nil || ll != (LonLat{float32(p.Lon), float32(p.Lat)}) {
+				t.Fatalf("view %d: slot %d at %v holds %+v", i, slot, ll, p)
+			}
+		}
+		if n != len(v.want) || v.snap.Vehicles.At(-1) != nil || v.snap.Vehicles.At(1<<30) != nil {
+			t.Fatalf("view %d: %d points, want %d", i, n, len(v.want))
+		}
 		if len(v.snap.Lines) != len(lines) {
 			t.Fatalf("view %d: %d lines, want %d", i, len(v.snap.Lines), len(lines))
 		}

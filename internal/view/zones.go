@@ -100,6 +100,13 @@ func contains(g orb.Geometry, p orb.Point) bool {
 
 // zoneTable is the side panel's table of vehicles without a line.
 func (s *Screen) zoneTable(snap model.Snapshot) []string {
+	onLines := 0
+	for _, l := range snap.Lines {
+		onLines += l.Vehicles
+	}
+	if onLines == snap.Vehicles.Len() {
+		return nil // no vehicle without a line: no need to visit them all
+	}
 	rows := ZoneCounts(snap.Vehicles, s.net.Zones, s.m.View())
 	if len(rows) == 0 {
 		return nil
