@@ -32,6 +32,12 @@ type Store struct {
 	// expired is the wall time of the latest Expire: frames come many
 	// times a second, and one Expire may visit every vehicle.
 	expired time.Time
+	// view is the latest snapshot taken, which serves every reader until
+	// the state changes (fresh): many viewers of one store (serve) then
+	// cost one view of the fleet per change, not one per viewer per frame,
+	// and the writer copies the chunks they share once.
+	view  model.Snapshot
+	fresh bool
 }
 
 // latencyHist counts, per millisecond up to 10 s, how old records were when
@@ -255,6 +261,7 @@ func (s *Store) Handle(batch []model.Record) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.fresh = false
 	s.latency.add(ages)
 	for k, n := range used {
 		if n > 0 {
@@ -308,10 +315,15 @@ func (s *Store) Snapshot(now time.Time) model.Snapshot {
 	// On the wall clock (a live screen), Expire runs at most once a second;
 	// on the data clock (a snapshot or replay of what was), every time.
 	if s.opts.Expire > 0 && (s.opts.DataClock || now.Sub(s.expired) >= time.Second || now.Before(s.expired)) {
-		s.fleet.Expire(asOf.Add(-s.opts.Expire))
+		if s.fleet.Expire(asOf.Add(-s.opts.Expire)) {
+			s.fresh = false
+		}
 		s.expired = now
 	}
-	snap := s.fleet.Snapshot()
+	if !s.fresh {
+		s.view, s.fresh = s.fleet.Snapshot(), true
+	}
+	snap := s.view
 	snap.Latency = s.latency.stats()
 	s.mu.Unlock()
 	snap.AsOf = asOf

@@ -149,3 +149,26 @@ func TestRecordWithoutAnyTimeIsStampedWhenRead(t *testing.T) {
 		t.Fatalf("station arrival time not read from timestamp: %+v", snap.Stations)
 	}
 }
+
+// Readers between two changes share one view of the fleet (many viewers of
+// serve cost one); a change, or an expiry, makes the next reader's view new.
+func TestReadersShareAViewUntilTheStateChanges(t *testing.T) {
+	s := NewStore(Options{Expire: 10 * time.Minute, DataClock: true})
+	s.Handle([]model.Record{vehicle("a", t0), vehicle("b", t0.Add(time.Minute))})
+	first, second := s.Snapshot(t0), s.Snapshot(t0.Add(time.Second))
+	if first.Vehicles.Len() != 2 || first.Vehicles.At(0) != second.Vehicles.At(0) {
+		t.Fatalf("two readers of an unchanged state got different views: %d vehicles", first.Vehicles.Len())
+	}
+	s.Handle([]model.Record{vehicle("a", t0.Add(2*time.Minute))})
+	third := s.Snapshot(t0)
+	if p := third.Vehicles.Find("a"); p == nil || !p.TS.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("after a change: %+v", p)
+	}
+	if p := first.Vehicles.Find("a"); p == nil || !p.TS.Equal(t0) {
+		t.Fatalf("an earlier view changed: %+v", p)
+	}
+	s.Handle([]model.Record{vehicle("c", t0.Add(12*time.Minute))}) // "b" expires on the data clock
+	if n := s.Snapshot(t0).Vehicles.Len(); n != 2 || s.Snapshot(t0).Vehicles.Find("b") != nil {
+		t.Fatalf("after expiry: %d vehicles", n)
+	}
+}

@@ -481,11 +481,12 @@ func (f *Fleet) Latest() time.Time { return f.latest }
 // Expire forgets the vehicles whose last report is older than before, as
 // dispatch systems drop a vehicle not heard from for many minutes.
 //
-// It visits every vehicle unless none can be that old; a caller with a
-// large fleet should not call it many times a second (ingest.Store does not).
-func (f *Fleet) Expire(before time.Time) {
+// It visits every vehicle unless none can be that old (a caller with a
+// large fleet should not call it many times a second: ingest.Store does
+// not), and reports whether it forgot any.
+func (f *Fleet) Expire(before time.Time) bool {
 	if f.vehicles.n == 0 || !before.After(f.oldest) {
-		return
+		return false
 	}
 	var (
 		gone   []string
@@ -504,6 +505,7 @@ func (f *Fleet) Expire(before time.Time) {
 		f.remove(id)
 	}
 	f.oldest = oldest
+	return len(gone) > 0
 }
 
 // Snapshot returns a view of the state for a reader. Its cost does not
