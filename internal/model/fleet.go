@@ -251,16 +251,18 @@ func (f *Fleet) AddCounters(kind Kind, n int64, rejected bool) {
 func (f *Fleet) Apply(ev Event) {
 	switch e := ev.(type) {
 	case VehiclePosition:
-		old := f.vehicles.get(e.VehicleID)
-		if old != nil && old.TS.After(e.TS) {
+		slot, ok := f.vehicles.ids[e.VehicleID]
+		if !ok {
+			slot = f.vehicles.add(e.VehicleID)
+			f.count(&e, 1)
+		} else if old := f.vehicles.at(slot); old.TS.After(e.TS) {
 			f.counters.Stale[KindVehicles]++
 			return
-		}
-		if old != nil {
+		} else if old.Line != e.Line || old.Has&HasSpeed != e.Has&HasSpeed || old.SpeedKmh != e.SpeedKmh {
 			f.count(old, -1)
+			f.count(&e, 1)
 		}
-		f.count(&e, 1)
-		f.vehicles.put(e)
+		f.vehicles.set(slot, e)
 		if e.TS.Before(f.oldest) || f.vehicles.n == 1 {
 			f.oldest = e.TS
 		}

@@ -12,12 +12,14 @@ import (
 // frame of a million vehicles reads 8 B of each from consecutive memory,
 // not the 144 B row from wherever it was allocated (memory, not
 // arithmetic, is what such a frame waits for). A write to a chunk or page
-// that a published view still shares copies it first: a row chunk is what
-// one report can cost in copying (16 × 144 B), a page (64 × 132 B) is
-// shared by 1 024 vehicles, and the lists of both are what a view costs.
+// that a published view still shares copies it first: a report after a
+// frame can cost a row chunk (8 × 144 B) and a page (16 × 66 B), and a
+// view costs the lists of both (1.1 MB at a million vehicles). Smaller
+// chunks copy less per report but make the lists longer; these sizes were
+// the fastest of those tried (BenchmarkApplyWhileDrawing, BENCHMARKS.md).
 const (
-	chunkSize  = 16
-	pageChunks = 64
+	chunkSize  = 8
+	pageChunks = 16
 )
 
 // rowChunk is a block of the table's rows.
@@ -227,25 +229,37 @@ func (t *vehicleTable) write(slot int32) (*VehiclePosition, *PointChunk) {
 func (t *vehicleTable) put(v VehiclePosition) {
 	slot, ok := t.ids[v.VehicleID]
 	if !ok {
-		if n := len(t.free); n > 0 {
-			slot = t.free[n-1]
-			t.free = t.free[:n-1]
-		} else {
-			k := len(t.rows)
-			if k%pageChunks == 0 {
-				t.pts = append(t.pts, new(pointPage))
-				t.ptGen = append(t.ptGen, t.gen)
-			}
-			t.rows = append(t.rows, new(rowChunk))
-			t.rowGen = append(t.rowGen, t.gen)
-			slot = int32(k * chunkSize)
-			for i := chunkSize - 1; i > 0; i-- {
-				t.free = append(t.free, slot+int32(i))
-			}
-		}
-		t.ids[v.VehicleID] = slot
-		t.n++
+		slot = t.add(v.VehicleID)
 	}
+	t.set(slot, v)
+}
+
+// add takes a slot for a new vehicle.
+func (t *vehicleTable) add(id string) int32 {
+	var slot int32
+	if n := len(t.free); n > 0 {
+		slot = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		k := len(t.rows)
+		if k%pageChunks == 0 {
+			t.pts = append(t.pts, new(pointPage))
+			t.ptGen = append(t.ptGen, t.gen)
+		}
+		t.rows = append(t.rows, new(rowChunk))
+		t.rowGen = append(t.rowGen, t.gen)
+		slot = int32(k * chunkSize)
+		for i := chunkSize - 1; i > 0; i-- {
+			t.free = append(t.free, slot+int32(i))
+		}
+	}
+	t.ids[id] = slot
+	t.n++
+	return slot
+}
+
+// set stores a row in a slot.
+func (t *vehicleTable) set(slot int32, v VehiclePosition) {
 	row, pc := t.write(slot)
 	*row = v
 	i := slot % chunkSize
