@@ -120,16 +120,21 @@ func WriteSummaryJSON(w io.Writer, s model.Snapshot, lag [3]int64) error {
 		bw.WriteString("{\n  \"vehicles\": [],\n")
 	} else {
 		bw.WriteString("{\n  \"vehicles\": [")
+		// One encoder and buffer for every vehicle: MarshalIndent's two
+		// buffers per vehicle were most of the garbage a million make.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("    ", "  ")
 		for i, p := range s.Vehicles.Sorted() {
-			v, err := json.MarshalIndent(vehicleOf(p), "    ", "  ")
-			if err != nil {
+			buf.Reset()
+			if err := enc.Encode(vehicleOf(p)); err != nil {
 				return err
 			}
 			if i > 0 {
 				bw.WriteByte(',')
 			}
 			bw.WriteString("\n    ")
-			bw.Write(v)
+			bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 		}
 		bw.WriteString("\n  ],\n")
 	}
