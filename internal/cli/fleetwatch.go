@@ -317,6 +317,7 @@ func (w *watch) close() {
 // Fleetwatch runs the fleetwatch command line and returns its exit code.
 func Fleetwatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer startProfile(stderr)()
+	defer governHeap()()
 	args, showVersion, err := watchProgram.resolve(args)
 	switch {
 	case err != nil:

@@ -2,6 +2,7 @@ package model
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -254,13 +255,13 @@ func (f *Fleet) Apply(ev Event) {
 		slot, ok := f.vehicles.ids[e.VehicleID]
 		if !ok {
 			slot = f.vehicles.add(e.VehicleID)
-			f.count(&e, 1)
-		} else if old := f.vehicles.at(slot); old.TS.After(e.TS) {
+			f.count(e.Line, e.Has, e.SpeedKmh, 1)
+		} else if old := f.vehicles.at(slot); old.ts > unixNano(e.TS) {
 			f.counters.Stale[KindVehicles]++
 			return
-		} else if old.Line != e.Line || old.Has&HasSpeed != e.Has&HasSpeed || old.SpeedKmh != e.SpeedKmh {
-			f.count(old, -1)
-			f.count(&e, 1)
+		} else if oldLine := f.vehicles.strs[old.line]; oldLine != e.Line || old.has&HasSpeed != e.Has&HasSpeed || old.speed != e.SpeedKmh {
+			f.count(oldLine, old.has, old.speed, -1)
+			f.count(e.Line, e.Has, e.SpeedKmh, 1)
 		}
 		f.vehicles.set(slot, e)
 		if e.TS.Before(f.oldest) || f.vehicles.n == 1 {
@@ -421,29 +422,30 @@ type lineAcc struct {
 
 // count adds (sign 1) or takes away (-1) a vehicle's report from its
 // line's figures.
-func (f *Fleet) count(v *VehiclePosition, sign int) {
-	if v.Line == "" {
+func (f *Fleet) count(line string, has Fields, speed float64, sign int) {
+	if line == "" {
 		return
 	}
-	a := f.lines[v.Line]
+	a := f.lines[line]
 	if a == nil {
 		a = &lineAcc{}
-		f.lines[v.Line] = a
+		f.lines[line] = a
 	}
 	a.n += sign
-	if v.Has&HasSpeed != 0 {
+	if has&HasSpeed != 0 {
 		a.speedN += sign
-		a.speedSum += float64(sign) * v.SpeedKmh
+		a.speedSum += float64(sign) * speed
 	}
 	if a.n == 0 {
-		delete(f.lines, v.Line) // also resets the speed sum's rounding
+		delete(f.lines, line) // also resets the speed sum's rounding
 	}
 }
 
 // remove forgets a vehicle.
 func (f *Fleet) remove(id string) {
-	if v := f.vehicles.get(id); v != nil {
-		f.count(v, -1)
+	if slot, ok := f.vehicles.ids[id]; ok {
+		r := f.vehicles.at(slot)
+		f.count(f.vehicles.strs[r.line], r.has, r.speed, -1)
 		f.vehicles.remove(id)
 	}
 	delete(f.eta.last, id)
@@ -451,10 +453,18 @@ func (f *Fleet) remove(id string) {
 
 // lineOf returns the line of the vehicle's latest report, if any.
 func (f *Fleet) lineOf(id string) string {
-	if v := f.vehicles.get(id); v != nil {
-		return v.Line
+	if slot, ok := f.vehicles.ids[id]; ok {
+		return f.vehicles.strs[f.vehicles.at(slot).line]
 	}
 	return ""
+}
+
+// unixNano is t as the vehicle table keeps it.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return noTime
+	}
+	return t.UnixNano()
 }
 
 // bunchedPairs counts, per line, the pairs of vehicles whose latest headway
@@ -492,21 +502,24 @@ func (f *Fleet) Expire(before time.Time) bool {
 	}
 	var (
 		gone   []string
-		oldest time.Time
+		cut    = unixNano(before)
+		oldest = int64(math.MaxInt64)
 	)
 	for id, slot := range f.vehicles.ids {
-		ts := f.vehicles.at(slot).TS
-		switch {
-		case ts.Before(before):
+		switch ts := f.vehicles.at(slot).ts; {
+		case ts < cut:
 			gone = append(gone, id)
-		case oldest.IsZero() || ts.Before(oldest):
+		case ts < oldest:
 			oldest = ts
 		}
 	}
 	for _, id := range gone {
 		f.remove(id)
 	}
-	f.oldest = oldest
+	f.oldest = time.Time{}
+	if oldest != math.MaxInt64 {
+		f.oldest = time.Unix(0, oldest)
+	}
 	return len(gone) > 0
 }
 

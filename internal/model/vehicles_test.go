@@ -82,14 +82,14 @@ func TestVehicleViewsStayAsTaken(t *testing.T) {
 			t.Fatalf("view %d: yielded %d vehicles, want %d", i, n, len(v.want))
 		}
 		n = 0
+		var p VehiclePosition
 		for slot, ll := range v.snap.Vehicles.Points() {
 			n++
-			p := v.snap.Vehicles.At(slot)
-			if p == nil || ll != (LonLat{float32(p.Lon), float32(p.Lat)}) {
+			if !v.snap.Vehicles.At(slot, &p) || ll != (LonLat{float32(p.Lon), float32(p.Lat)}) || v.snap.Vehicles.ID(slot) != p.VehicleID {
 				t.Fatalf("view %d: slot %d at %v holds %+v", i, slot, ll, p)
 			}
 		}
-		if n != len(v.want) || v.snap.Vehicles.At(-1) != nil || v.snap.Vehicles.At(1<<30) != nil {
+		if n != len(v.want) || v.snap.Vehicles.At(-1, &p) || v.snap.Vehicles.At(1<<30, &p) {
 			t.Fatalf("view %d: %d points, want %d", i, n, len(v.want))
 		}
 		if len(v.snap.Lines) != len(lines) {
@@ -114,12 +114,18 @@ func TestVehiclesOf(t *testing.T) {
 		rows = append(rows, VehiclePosition{VehicleID: fmt.Sprintf("v%02d", 36-i)})
 	}
 	v := VehiclesOf(rows)
-	sorted := v.Sorted()
+	sorted := v.Rows()
 	if v.Len() != 37 || len(sorted) != 37 || sorted[0].VehicleID != "v00" || sorted[36].VehicleID != "v36" {
 		t.Fatalf("%d vehicles, sorted %d", v.Len(), len(sorted))
 	}
-	if p := v.Find("v17"); p == nil || p.VehicleID != "v17" || v.Find("nope") != nil || v.Find("") != nil {
+	if p, ok := v.Find("v17"); !ok || p.VehicleID != "v17" {
 		t.Fatal("Find")
+	}
+	if _, ok := v.Find("nope"); ok {
+		t.Fatal("Find of an unknown id")
+	}
+	if _, ok := v.Find(""); ok {
+		t.Fatal("Find of no id")
 	}
 	n := 0
 	for range v.Sample(1) {

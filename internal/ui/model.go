@@ -239,10 +239,7 @@ func (m *Model) selectVehicle(id string) {
 
 // vehicle returns the selected vehicle in the current snapshot.
 func (m *Model) vehicle() (model.VehiclePosition, bool) {
-	if v := m.snap.Vehicles.Find(m.selected); v != nil {
-		return *v, true
-	}
-	return model.VehiclePosition{}, false
+	return m.snap.Vehicles.Find(m.selected)
 }
 
 // move moves the cursor of the vehicles or stations pane by delta rows.
@@ -250,7 +247,7 @@ func (m *Model) move(delta int) {
 	switch m.pane {
 	case view.PaneVehicles:
 		order := view.VehicleOrder(m.snap.Vehicles, m.sort)
-		if i, ok := stepCursor(order, func(v *model.VehiclePosition) bool { return v.VehicleID == m.selected }, delta); ok {
+		if i, ok := stepCursor(order, func(v model.VehiclePosition) bool { return v.VehicleID == m.selected }, delta); ok {
 			m.selectVehicle(order[i].VehicleID)
 		}
 	case view.PaneStations:

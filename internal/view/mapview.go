@@ -561,7 +561,7 @@ func (m *Map) Render(vehicles model.Vehicles, asOf time.Time, stale time.Duratio
 	selSlot, selCell, selX, selY := -1, int32(-1), 0, 0
 	if selected != "" {
 		// Where it was last frame, else wherever it is now.
-		if p := vehicles.At(m.selSlot); p != nil && p.VehicleID == selected {
+		if vehicles.ID(m.selSlot) == selected {
 			selSlot = m.selSlot
 		} else {
 			selSlot = vehicles.Slot(selected)
@@ -576,7 +576,7 @@ func (m *Map) Render(vehicles model.Vehicles, asOf time.Time, stale time.Duratio
 	}
 	for base, pc := range vehicles.PointChunks() {
 		for u := pc.Used; u != 0; u &= u - 1 {
-			i := bits.TrailingZeros16(u)
+			i := bits.TrailingZeros8(u)
 			x, y, ok := pr.Project(float64(pc.Pos[i][0]), float64(pc.Pos[i][1]))
 			if !ok || x < 0 || y < 0 || x >= dw || y >= dh {
 				continue
@@ -605,8 +605,10 @@ func (m *Map) Render(vehicles model.Vehicles, asOf time.Time, stale time.Duratio
 	if !m.dense {
 		// Where several fall in one cell, a live vehicle beats a quiet one
 		// (stale, out of service) and then the smaller id wins.
+		var vp model.VehiclePosition
 		for _, pl := range m.cells {
-			v := vehicles.At(int(pl.slot))
+			vehicles.At(int(pl.slot), &vp)
+			v := &vp
 			mark, col, quiet := m.mark(v, asOf, stale)
 			o := &m.owner[pl.cell]
 			live := !quiet

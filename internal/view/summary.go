@@ -125,14 +125,16 @@ func WriteSummaryJSON(w io.Writer, s model.Snapshot, lag [3]int64) error {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetIndent("    ", "  ")
-		for i, p := range s.Vehicles.Sorted() {
+		first := true
+		for p := range s.Vehicles.Sorted() {
 			buf.Reset()
 			if err := enc.Encode(vehicleOf(p)); err != nil {
 				return err
 			}
-			if i > 0 {
+			if !first {
 				bw.WriteByte(',')
 			}
+			first = false
 			bw.WriteString("\n    ")
 			bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 		}
