@@ -317,6 +317,7 @@ func (w *watch) close() {
 // Fleetwatch runs the fleetwatch command line and returns its exit code.
 func Fleetwatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer startProfile(stderr)()
+	defer governHeap()()
 	args, showVersion, err := watchProgram.resolve(args)
 	switch {
 	case err != nil:
@@ -522,7 +523,6 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s: %s\n", prog, m)
 	}
 	snap := w.store.Snapshot(time.Now())
-	snap.SortVehicles() // the summary and the frame list and draw them by id
 	if *asJSON {
 		return writeSummary(stdout, snap, consumer.Status().Lag)
 	}

@@ -64,7 +64,7 @@ func stateAt(ctx context.Context, store *history.Store, at time.Time, expire, wi
 	for _, e := range arrivals {
 		f.Apply(e.Event())
 	}
-	snap := f.SnapshotUnsorted()
+	snap := f.Snapshot()
 	stations, err := store.StationsAt(ctx, at, window)
 	if err != nil {
 		return model.Snapshot{}, err
@@ -74,7 +74,6 @@ func stateAt(ctx context.Context, store *history.Store, at time.Time, expire, wi
 	}
 	snap.Stations = stations
 	snap.AsOf, snap.Latest = at, at
-	snap.SortVehicles()
 	return snap, nil
 }
 

@@ -476,7 +476,7 @@ func (r liveRun) live(at time.Time, expire time.Duration) []model.VehiclePositio
 	if expire > 0 {
 		f.Expire(at.Add(-expire))
 	}
-	return f.Snapshot().Vehicles
+	return f.Snapshot().Vehicles.Rows()
 }
 
 func (r liveRun) write(t *testing.T, s *Store, per int) {

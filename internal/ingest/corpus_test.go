@@ -105,8 +105,8 @@ func TestMalformedCorpusIsRejectedAndCounted(t *testing.T) {
 	if snap.Counters.ByReason != wantByReason {
 		t.Errorf("by reason %v, want %v", snap.Counters.ByReason, wantByReason)
 	}
-	if snap.Counters.Consumed[model.KindVehicles] != wantRejected[model.KindVehicles]+1 || len(snap.Vehicles) != 1 {
-		t.Errorf("consumed %v, %d vehicles", snap.Counters.Consumed, len(snap.Vehicles))
+	if snap.Counters.Consumed[model.KindVehicles] != wantRejected[model.KindVehicles]+1 || snap.Vehicles.Len() != 1 {
+		t.Errorf("consumed %v, %d vehicles", snap.Counters.Consumed, snap.Vehicles.Len())
 	}
 	if r := s.Rejects(); len(r) != keepRejects || r[len(r)-1].Offset != int64(len(malformed)-1) || len(r[0].Excerpt) > excerptBytes {
 		t.Errorf("kept rejects: %d, last offset %d", len(r), r[len(r)-1].Offset)

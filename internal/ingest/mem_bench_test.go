@@ -48,7 +48,7 @@ func measureStore(n int) float64 {
 	s.Handle(batch)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	if got := len(s.Snapshot(ts).Vehicles); got != n {
+	if got := s.Snapshot(ts).Vehicles.Len(); got != n {
 		panic(fmt.Sprintf("%d vehicles tracked, want %d", got, n))
 	}
 	runtime.KeepAlive(s)

@@ -29,6 +29,15 @@ type Store struct {
 	// alerts judges the fleet when asked to, on the data's clock.
 	alerts *alert.Detector
 	clock  alertClock
+	// expired is the wall time of the latest Expire: frames come many
+	// times a second, and one Expire may visit every vehicle.
+	expired time.Time
+	// view is the latest snapshot taken, which serves every reader until
+	// the state changes (fresh): many viewers of one store (serve) then
+	// cost one view of the fleet per change, not one per viewer per frame,
+	// and the writer copies the chunks they share once.
+	view  model.Snapshot
+	fresh bool
 }
 
 // latencyHist counts, per millisecond up to 10 s, how old records were when
@@ -252,6 +261,7 @@ func (s *Store) Handle(batch []model.Record) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.fresh = false
 	s.latency.add(ages)
 	for k, n := range used {
 		if n > 0 {
@@ -291,20 +301,29 @@ func (s *Store) Handle(batch []model.Record) {
 	}
 }
 
-// Snapshot returns a consistent copy of the state at wall time now, after
-// dropping the vehicles that expired by then. Its vehicles are in no
-// particular order (model.Snapshot.SortVehicles sorts them): ingest waits
-// only for the copy, never for a sort (BenchmarkSnapshot).
+// Snapshot returns a consistent view of the state at wall time now, after
+// dropping the vehicles that expired by then (on the wall clock at most
+// once per second of now: a vehicle may outstay its expiry by a frame or
+// so on a live screen). Ingest waits only while the view is taken, which does not
+// grow with the fleet (model.Fleet.Snapshot).
 func (s *Store) Snapshot(now time.Time) model.Snapshot {
 	s.mu.Lock()
 	asOf := now
 	if latest := s.fleet.Latest(); s.opts.DataClock && !latest.IsZero() {
 		asOf = latest
 	}
-	if s.opts.Expire > 0 {
-		s.fleet.Expire(asOf.Add(-s.opts.Expire))
+	// On the wall clock (a live screen), Expire runs at most once a second;
+	// on the data clock (a snapshot or replay of what was), every time.
+	if s.opts.Expire > 0 && (s.opts.DataClock || now.Sub(s.expired) >= time.Second || now.Before(s.expired)) {
+		if s.fleet.Expire(asOf.Add(-s.opts.Expire)) {
+			s.fresh = false
+		}
+		s.expired = now
 	}
-	snap := s.fleet.SnapshotUnsorted()
+	if !s.fresh {
+		s.view, s.fresh = s.fleet.Snapshot(), true
+	}
+	snap := s.view
 	snap.Latency = s.latency.stats()
 	s.mu.Unlock()
 	snap.AsOf = asOf

@@ -38,27 +38,27 @@ func TestExpireByWallClockOrDataClock(t *testing.T) {
 
 	live := NewStore(Options{Expire: 10 * time.Minute})
 	live.Handle(recs)
-	if n := len(live.Snapshot(t0.Add(15 * time.Minute)).Vehicles); n != 1 {
+	if n := live.Snapshot(t0.Add(15 * time.Minute)).Vehicles.Len(); n != 1 {
 		t.Fatalf("wall clock 15 min on: %d vehicles, want 1 (old expired)", n)
 	}
-	if snap := live.Snapshot(wall); len(snap.Vehicles) != 0 || !snap.AsOf.Equal(wall) {
-		t.Fatalf("a day later: %d vehicles as of %v", len(snap.Vehicles), snap.AsOf)
+	if snap := live.Snapshot(wall); snap.Vehicles.Len() != 0 || !snap.AsOf.Equal(wall) {
+		t.Fatalf("a day later: %d vehicles as of %v", snap.Vehicles.Len(), snap.AsOf)
 	}
 
 	replay := NewStore(Options{Expire: 10 * time.Minute, DataClock: true})
 	replay.Handle(recs)
 	snap := replay.Snapshot(wall)
-	if len(snap.Vehicles) != 2 || !snap.AsOf.Equal(t0.Add(9*time.Minute)) {
-		t.Fatalf("data clock: %d vehicles as of %v", len(snap.Vehicles), snap.AsOf)
+	if snap.Vehicles.Len() != 2 || !snap.AsOf.Equal(t0.Add(9*time.Minute)) {
+		t.Fatalf("data clock: %d vehicles as of %v", snap.Vehicles.Len(), snap.AsOf)
 	}
 	replay.Handle([]model.Record{vehicle("newer", t0.Add(11*time.Minute))})
-	if n := len(replay.Snapshot(wall).Vehicles); n != 2 {
+	if n := replay.Snapshot(wall).Vehicles.Len(); n != 2 {
 		t.Fatalf("data clock after a newer report: %d vehicles, want 2 (old expired)", n)
 	}
 
 	keep := NewStore(Options{})
 	keep.Handle(recs)
-	if n := len(keep.Snapshot(wall).Vehicles); n != 2 {
+	if n := keep.Snapshot(wall).Vehicles.Len(); n != 2 {
 		t.Fatalf("expire 0 dropped vehicles: %d left", n)
 	}
 }
@@ -73,10 +73,10 @@ func TestFarFutureReportIsClamped(t *testing.T) {
 		s.Handle([]model.Record{vehicle("ok", now.Add(-time.Minute)), vehicle("liar", now.AddDate(50, 0, 0)),
 			vehicle("near", now.Add(time.Minute))})
 		snap := s.Snapshot(now)
-		if len(snap.Vehicles) != 3 {
-			t.Fatalf("dataClock %v: %d vehicles kept, want 3", dataClock, len(snap.Vehicles))
+		if snap.Vehicles.Len() != 3 {
+			t.Fatalf("dataClock %v: %d vehicles kept, want 3", dataClock, snap.Vehicles.Len())
 		}
-		for _, v := range snap.Vehicles {
+		for _, v := range snap.Vehicles.Rows() {
 			if v.VehicleID == "liar" && v.TS.After(now.Add(time.Second)) {
 				t.Errorf("far-future time kept: %v", v.TS)
 			}
@@ -108,8 +108,8 @@ func TestHandleFeedOfManyVehicles(t *testing.T) {
 	s := NewStore(Options{})
 	s.Handle([]model.Record{feed(at("a", 41.9), at("b", 41.8), at("c", 41.7)), feed(at("d", 41.6), at("bad", 91)), feed(at("worse", 99))})
 	snap := s.Snapshot(t0)
-	if len(snap.Vehicles) != 4 {
-		t.Fatalf("%d vehicles, want 4", len(snap.Vehicles))
+	if snap.Vehicles.Len() != 4 {
+		t.Fatalf("%d vehicles, want 4", snap.Vehicles.Len())
 	}
 	if snap.Counters.Consumed != [3]int64{3, 0, 0} || snap.Counters.Rejected != [3]int64{1, 0, 0} {
 		t.Fatalf("counters %+v", snap.Counters)
@@ -142,10 +142,49 @@ func TestRecordWithoutAnyTimeIsStampedWhenRead(t *testing.T) {
 	s.Handle([]model.Record{{Kind: model.KindVehicles, Value: []byte(`{"train_id":"X1","lat":52.0,"lon":21.0}`), Time: time.UnixMilli(-1)},
 		{Kind: model.KindStations, Value: []byte(`{"train_id":"X1","station_id":"s","timestamp":"2026-11-25T10:00:00Z"}`)}})
 	snap := s.Snapshot(time.Now())
-	if len(snap.Vehicles) != 1 || snap.Vehicles[0].TS.Before(before) {
+	if snap.Vehicles.Len() != 1 || snap.Vehicles.Rows()[0].TS.Before(before) {
 		t.Fatalf("vehicles %+v", snap.Vehicles)
 	}
 	if len(snap.Stations) != 1 || snap.Stations[0].Arrivals != 1 || !snap.Stations[0].LastArrival.Equal(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)) {
 		t.Fatalf("station arrival time not read from timestamp: %+v", snap.Stations)
 	}
+}
+
+// Readers between two changes share one view of the fleet (many viewers of
+// serve cost one); a change, or an expiry, makes the next reader's view new.
+func TestReadersShareAViewUntilTheStateChanges(t *testing.T) {
+	s := NewStore(Options{Expire: 10 * time.Minute, DataClock: true})
+	s.Handle([]model.Record{vehicle("a", t0), vehicle("b", t0.Add(time.Minute))})
+	first, second := s.Snapshot(t0), s.Snapshot(t0.Add(time.Second))
+	if first.Vehicles.Len() != 2 || !sameView(first.Vehicles, second.Vehicles) {
+		t.Fatalf("two readers of an unchanged state got different views: %d vehicles", first.Vehicles.Len())
+	}
+	s.Handle([]model.Record{vehicle("a", t0.Add(2*time.Minute))})
+	third := s.Snapshot(t0)
+	if p, ok := third.Vehicles.Find("a"); !ok || !p.TS.Equal(t0.Add(2*time.Minute)) || sameView(first.Vehicles, third.Vehicles) {
+		t.Fatalf("after a change: %+v", p)
+	}
+	if p, ok := first.Vehicles.Find("a"); !ok || !p.TS.Equal(t0) {
+		t.Fatalf("an earlier view changed: %+v", p)
+	}
+	s.Handle([]model.Record{vehicle("c", t0.Add(12*time.Minute))}) // "b" expires on the data clock
+	if _, ok := s.Snapshot(t0).Vehicles.Find("b"); ok || s.Snapshot(t0).Vehicles.Len() != 2 {
+		n := s.Snapshot(t0).Vehicles.Len()
+		t.Fatalf("after expiry: %d vehicles", n)
+	}
+}
+
+// sameView reports whether two views share their position column: one
+// publication of the fleet, not two.
+func sameView(a, b model.Vehicles) bool {
+	var pa, pb *model.PointChunk
+	for _, pc := range a.PointChunks() {
+		pa = pc
+		break
+	}
+	for _, pc := range b.PointChunks() {
+		pb = pc
+		break
+	}
+	return pa != nil && pa == pb
 }

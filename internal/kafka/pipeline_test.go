@@ -86,7 +86,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 
 	have := map[string]bool{}
-	for _, v := range snap.Vehicles {
+	for _, v := range snap.Vehicles.Rows() {
 		have[v.VehicleID] = true
 	}
 	for _, id := range s.VehicleIDs() {
@@ -94,8 +94,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 			t.Errorf("vehicle %s missing from the state", id)
 		}
 	}
-	if len(snap.Vehicles) != len(s.VehicleIDs()) {
-		t.Errorf("state has %d vehicles, simulator %d", len(snap.Vehicles), len(s.VehicleIDs()))
+	if snap.Vehicles.Len() != len(s.VehicleIDs()) {
+		t.Errorf("state has %d vehicles, simulator %d", snap.Vehicles.Len(), len(s.VehicleIDs()))
 	}
 	named := map[string]string{}
 	for _, st := range snap.Stations {
@@ -223,12 +223,12 @@ func TestConsumerTopicPattern(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- consumer.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "the first matching topic", func() bool { return len(store.Snapshot(time.Now()).Vehicles) == 3 })
+	waitFor(t, "the first matching topic", func() bool { return store.Snapshot(time.Now()).Vehicles.Len() == 3 })
 	if err := kafka.EnsureTopics(opts, []string{"city.b.vehicles"}, 2, 1); err != nil {
 		t.Fatal(err)
 	}
 	send("city.b.vehicles", 4)
-	waitFor(t, "the topic created later", func() bool { return len(store.Snapshot(time.Now()).Vehicles) == 7 })
+	waitFor(t, "the topic created later", func() bool { return store.Snapshot(time.Now()).Vehicles.Len() == 7 })
 	if st := consumer.Status(); st.Topics != 2 {
 		t.Errorf("status %+v: want 2 topics", st)
 	}
@@ -296,7 +296,7 @@ func TestConsumerSurvivesTopicRecreated(t *testing.T) {
 	send("b1", "b2")
 	waitFor(t, "the records of the new topic", func() bool { return consumed() == 7 })
 	seen := map[string]bool{}
-	for _, v := range store.Snapshot(time.Now()).Vehicles {
+	for _, v := range store.Snapshot(time.Now()).Vehicles.Rows() {
 		seen[v.VehicleID] = true
 	}
 	if !seen["b1"] || !seen["b2"] {

@@ -34,12 +34,42 @@ func BenchmarkSnapshot(b *testing.B) {
 		}
 		b.Run("copy/vehicles="+strconv.Itoa(n), func(b *testing.B) {
 			for b.Loop() {
-				f.SnapshotUnsorted()
+				f.Snapshot()
 			}
 		})
 		b.Run("copy+sort/vehicles="+strconv.Itoa(n), func(b *testing.B) {
 			for b.Loop() {
 				f.Snapshot()
+			}
+		})
+	}
+}
+
+// BenchmarkApplyWhileDrawing folds reports into a fleet of 1 000 000
+// vehicles in random order while a reader takes a view every so many
+// reports (a frame at 15 per second of 50 000 reports a second, or never):
+// what copying the chunks views share costs the writer (issue 17).
+func BenchmarkApplyWhileDrawing(b *testing.B) {
+	const n = 1_000_000
+	f := NewFleet()
+	ids := make([]string, n)
+	ts := time.Now()
+	for i := range ids {
+		ids[i] = "veh-" + strconv.Itoa(i)
+		f.Apply(VehiclePosition{VehicleID: ids[i], Line: "l" + strconv.Itoa(i%20), Lat: 41.8, Lon: -87.6, TS: ts})
+	}
+	for _, every := range []int{0, 3300} {
+		b.Run("views-every="+strconv.Itoa(every), func(b *testing.B) {
+			rng := uint64(1)
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				rng = rng*6364136223846793005 + 1442695040888963407
+				f.Apply(VehiclePosition{VehicleID: ids[(rng>>33)%n], Line: "l1", Lat: 41.8, Lon: -87.6, TS: ts.Add(time.Duration(i))})
+				i++
+				if every > 0 && i%every == 0 {
+					f.Snapshot()
+				}
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -134,13 +135,14 @@ func (c Counters) Total() (consumed, rejected int64) {
 	return consumed, rejected
 }
 
-// Snapshot is a consistent copy of the fleet state, sorted for display.
-// It shares no mutable memory with the Fleet it came from.
+// Snapshot is a consistent view of the fleet state. Its vehicles are an
+// immutable view the fleet goes on writing beside (Vehicles); the rest is
+// a copy, sorted for display.
 type Snapshot struct {
-	Vehicles []VehiclePosition // by vehicle id
-	Lines    []LineStats       // by line id
-	Stations []StationState    // by station id
-	Weather  []Weather         // by area
+	Vehicles Vehicles       // shared with the fleet and other readers: read only
+	Lines    []LineStats    // by line id
+	Stations []StationState // by station id
+	Weather  []Weather      // by area
 	Counters Counters
 	// Latest is the newest vehicle report time seen: the clock of the data,
 	// which for a replay or a fast simulation is not the wall clock.
@@ -177,7 +179,13 @@ type headwayMark struct {
 // Fleet is the state folded from every event. It is not safe for concurrent
 // use: one writer applies events and takes snapshots for readers.
 type Fleet struct {
-	vehicles    map[string]VehiclePosition
+	vehicles vehicleTable
+	// oldest is at or before every vehicle's report time: Expire has
+	// nothing to do before it.
+	oldest time.Time
+	// lines holds each line's vehicle count and speeds, kept as reports
+	// come so that a snapshot does not visit every vehicle.
+	lines       map[string]*lineAcc
 	stations    map[string]*stationRec
 	weather     map[string]Weather
 	lastArrival map[stopKey]arrivalMark
@@ -195,7 +203,8 @@ type Fleet struct {
 // NewFleet returns an empty fleet.
 func NewFleet() *Fleet {
 	return &Fleet{
-		vehicles:    make(map[string]VehiclePosition),
+		vehicles:    newVehicleTable(),
+		lines:       make(map[string]*lineAcc),
 		stations:    make(map[string]*stationRec),
 		weather:     make(map[string]Weather),
 		lastArrival: make(map[stopKey]arrivalMark),
@@ -243,17 +252,26 @@ func (f *Fleet) AddCounters(kind Kind, n int64, rejected bool) {
 func (f *Fleet) Apply(ev Event) {
 	switch e := ev.(type) {
 	case VehiclePosition:
-		if old, ok := f.vehicles[e.VehicleID]; ok && old.TS.After(e.TS) {
+		slot, ok := f.vehicles.ids[e.VehicleID]
+		if !ok {
+			slot = f.vehicles.add(e.VehicleID)
+			f.count(e.Line, e.Has, e.SpeedKmh, 1)
+		} else if old := f.vehicles.at(slot); old.ts > unixNano(e.TS) {
 			f.counters.Stale[KindVehicles]++
 			return
+		} else if oldLine := f.vehicles.strs[old.line]; oldLine != e.Line || old.has&HasSpeed != e.Has&HasSpeed || old.speed != e.SpeedKmh {
+			f.count(oldLine, old.has, old.speed, -1)
+			f.count(e.Line, e.Has, e.SpeedKmh, 1)
 		}
-		f.vehicles[e.VehicleID] = e
+		f.vehicles.set(slot, e)
+		if e.TS.Before(f.oldest) || f.vehicles.n == 1 {
+			f.oldest = e.TS
+		}
 		if e.TS.After(f.latest) {
 			f.latest = e.TS
 		}
 	case VehicleRemoved:
-		delete(f.vehicles, e.VehicleID)
-		delete(f.eta.last, e.VehicleID)
+		f.remove(e.VehicleID)
 	case StationInfo:
 		f.stationInfo(e)
 	case StationRemoved:
@@ -273,7 +291,7 @@ func (f *Fleet) Apply(ev Event) {
 		f.measureHeadway(e)
 		line := e.Line
 		if line == "" {
-			line = f.vehicles[e.VehicleID].Line
+			line = f.lineOf(e.VehicleID)
 		}
 		f.eta.arrival(e, line)
 	case Turnstile:
@@ -377,7 +395,7 @@ func (f *Fleet) stationClock(ts time.Time) {
 func (f *Fleet) measureHeadway(a Arrival) {
 	line := a.Line
 	if line == "" {
-		line = f.vehicles[a.VehicleID].Line
+		line = f.lineOf(a.VehicleID)
 	}
 	if line == "" || a.VehicleID == "" {
 		return
@@ -393,12 +411,60 @@ func (f *Fleet) measureHeadway(a Arrival) {
 	f.lastArrival[key] = arrivalMark{vehicle: a.VehicleID, ts: a.TS}
 }
 
-// lineAcc accumulates a line's figures for a snapshot.
+// lineAcc accumulates a line's figures: its vehicles' as they report,
+// its headways for a snapshot.
 type lineAcc struct {
 	n, speedN       int
 	speedSum, hwSum float64
 	hwN             int
 	hwMax           float64
+}
+
+// count adds (sign 1) or takes away (-1) a vehicle's report from its
+// line's figures.
+func (f *Fleet) count(line string, has Fields, speed float64, sign int) {
+	if line == "" {
+		return
+	}
+	a := f.lines[line]
+	if a == nil {
+		a = &lineAcc{}
+		f.lines[line] = a
+	}
+	a.n += sign
+	if has&HasSpeed != 0 {
+		a.speedN += sign
+		a.speedSum += float64(sign) * speed
+	}
+	if a.n == 0 {
+		delete(f.lines, line) // also resets the speed sum's rounding
+	}
+}
+
+// remove forgets a vehicle.
+func (f *Fleet) remove(id string) {
+	if slot, ok := f.vehicles.ids[id]; ok {
+		r := f.vehicles.at(slot)
+		f.count(f.vehicles.strs[r.line], r.has, r.speed, -1)
+		f.vehicles.remove(id)
+	}
+	delete(f.eta.last, id)
+}
+
+// lineOf returns the line of the vehicle's latest report, if any.
+func (f *Fleet) lineOf(id string) string {
+	if slot, ok := f.vehicles.ids[id]; ok {
+		return f.vehicles.strs[f.vehicles.at(slot).line]
+	}
+	return ""
+}
+
+// unixNano is t as the vehicle table keeps it.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return noTime
+	}
+	return t.UnixNano()
 }
 
 // bunchedPairs counts, per line, the pairs of vehicles whose latest headway
@@ -426,37 +492,49 @@ func (f *Fleet) Latest() time.Time { return f.latest }
 
 // Expire forgets the vehicles whose last report is older than before, as
 // dispatch systems drop a vehicle not heard from for many minutes.
-func (f *Fleet) Expire(before time.Time) {
-	for id, v := range f.vehicles {
-		if v.TS.Before(before) {
-			delete(f.vehicles, id)
-			delete(f.eta.last, id)
+//
+// It visits every vehicle unless none can be that old (a caller with a
+// large fleet should not call it many times a second: ingest.Store does
+// not), and reports whether it forgot any.
+func (f *Fleet) Expire(before time.Time) bool {
+	if f.vehicles.n == 0 || !before.After(f.oldest) {
+		return false
+	}
+	var (
+		gone   []string
+		cut    = unixNano(before)
+		oldest = int64(math.MaxInt64)
+	)
+	for id, slot := range f.vehicles.ids {
+		switch ts := f.vehicles.at(slot).ts; {
+		case ts < cut:
+			gone = append(gone, id)
+		case ts < oldest:
+			oldest = ts
 		}
 	}
+	for _, id := range gone {
+		f.remove(id)
+	}
+	f.oldest = time.Time{}
+	if oldest != math.MaxInt64 {
+		f.oldest = time.Unix(0, oldest)
+	}
+	return len(gone) > 0
 }
 
-// Snapshot copies the state for a reader, sorted for display.
+// Snapshot returns a view of the state for a reader. Its cost does not
+// grow with the fleet: the vehicles are shared (Vehicles), the lines,
+// stations and weather are few and copied, sorted.
 func (f *Fleet) Snapshot() Snapshot {
-	s := f.SnapshotUnsorted()
-	s.SortVehicles()
-	return s
-}
-
-// SnapshotUnsorted copies the state with its vehicles in no particular
-// order (lines, stations and weather are few and come sorted). Sorting the
-// vehicles by id costs four times the copy at 10 000 vehicles; the live
-// screen does not need it (its map draws the same whatever the order, its
-// tables sort what they show), and a reader holding the writer off can sort
-// after letting it go.
-func (f *Fleet) SnapshotUnsorted() Snapshot {
 	s := Snapshot{
-		Vehicles: make([]VehiclePosition, 0, len(f.vehicles)),
+		Vehicles: f.vehicles.publish(),
 		Stations: make([]StationState, 0, len(f.stations)),
 		Weather:  make([]Weather, 0, len(f.weather)),
 		Counters: f.counters,
 		Latest:   f.latest,
 	}
-	lines := map[string]*lineAcc{}
+	lines := make(map[string]*lineAcc, len(f.lines))
 	get := func(line string) *lineAcc {
 		a, ok := lines[line]
 		if !ok {
@@ -465,17 +543,8 @@ func (f *Fleet) SnapshotUnsorted() Snapshot {
 		}
 		return a
 	}
-	for _, v := range f.vehicles {
-		s.Vehicles = append(s.Vehicles, v)
-		if v.Line == "" {
-			continue
-		}
-		a := get(v.Line)
-		a.n++
-		if v.Has&HasSpeed != 0 {
-			a.speedN++
-			a.speedSum += v.SpeedKmh
-		}
+	for line, a := range f.lines {
+		*get(line) = lineAcc{n: a.n, speedN: a.speedN, speedSum: a.speedSum}
 	}
 	for k, hw := range f.headway {
 		a := get(k.line)
@@ -501,7 +570,9 @@ func (f *Fleet) SnapshotUnsorted() Snapshot {
 	for line, a := range lines {
 		ls := LineStats{Line: line, Vehicles: a.n}
 		if a.speedN > 0 {
-			ls.AvgSpeedKmh = a.speedSum / float64(a.speedN)
+			// The sum is kept by adding and taking away: never let its
+			// rounding show as a speed below zero.
+			ls.AvgSpeedKmh = max(a.speedSum/float64(a.speedN), 0)
 		}
 		if a.hwN > 0 {
 			ls.HeadwayS = a.hwSum / float64(a.hwN)
@@ -514,9 +585,4 @@ func (f *Fleet) SnapshotUnsorted() Snapshot {
 	slices.SortFunc(s.Weather, func(a, b Weather) int { return strings.Compare(a.Area, b.Area) })
 	slices.SortFunc(s.Lines, func(a, b LineStats) int { return strings.Compare(a.Line, b.Line) })
 	return s
-}
-
-// SortVehicles orders the vehicles by id, as the JSON summary lists them.
-func (s *Snapshot) SortVehicles() {
-	slices.SortFunc(s.Vehicles, func(a, b VehiclePosition) int { return strings.Compare(a.VehicleID, b.VehicleID) })
 }

@@ -63,12 +63,12 @@ func FuzzApply(f *testing.F) {
 func checkSnapshot(t *testing.T, s model.Snapshot) {
 	t.Helper()
 	total := 0
-	for i, v := range s.Vehicles {
+	for i, v := range s.Vehicles.Rows() {
 		if v.Lat < -90 || v.Lat > 90 || v.Lon < -180 || v.Lon > 180 || v.Lat != v.Lat || v.Lon != v.Lon {
 			t.Fatalf("vehicle %q at an impossible position %v,%v", v.VehicleID, v.Lat, v.Lon)
 		}
-		if i > 0 && s.Vehicles[i-1].VehicleID >= v.VehicleID {
-			t.Fatalf("vehicles not sorted by id or duplicated: %q then %q", s.Vehicles[i-1].VehicleID, v.VehicleID)
+		if i > 0 && s.Vehicles.Rows()[i-1].VehicleID >= v.VehicleID {
+			t.Fatalf("vehicles not sorted by id or duplicated: %q then %q", s.Vehicles.Rows()[i-1].VehicleID, v.VehicleID)
 		}
 	}
 	for _, l := range s.Lines {
@@ -78,7 +78,7 @@ func checkSnapshot(t *testing.T, s model.Snapshot) {
 		}
 	}
 	withLine := 0
-	for _, v := range s.Vehicles {
+	for _, v := range s.Vehicles.Rows() {
 		if v.Line != "" {
 			withLine++
 		}

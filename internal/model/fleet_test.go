@@ -18,12 +18,12 @@ func TestOlderReportNeverOverwritesNewer(t *testing.T) {
 	f.Apply(pos("v1", "blue", 41.90, 10))
 	f.Apply(pos("v1", "blue", 41.80, 5)) // late, older
 	s := f.Snapshot()
-	if len(s.Vehicles) != 1 || s.Vehicles[0].Lat != 41.90 {
+	if s.Vehicles.Len() != 1 || s.Vehicles.Rows()[0].Lat != 41.90 {
 		t.Fatalf("older report overwrote newer: %+v", s.Vehicles)
 	}
 	f.Apply(pos("v1", "blue", 41.95, 10)) // same time: the later message wins
 	f.Apply(pos("v1", "blue", 41.99, 11))
-	if got := f.Snapshot().Vehicles[0].Lat; got != 41.99 {
+	if got := f.Snapshot().Vehicles.Rows()[0].Lat; got != 41.99 {
 		t.Fatalf("newer report not applied: lat %v", got)
 	}
 }
@@ -34,11 +34,11 @@ func TestTombstoneRemovesVehicle(t *testing.T) {
 	f.Apply(pos("v2", "blue", 41.8, 1))
 	f.Apply(VehicleRemoved{VehicleID: "v1"})
 	s := f.Snapshot()
-	if len(s.Vehicles) != 1 || s.Vehicles[0].VehicleID != "v2" {
+	if s.Vehicles.Len() != 1 || s.Vehicles.Rows()[0].VehicleID != "v2" {
 		t.Fatalf("after tombstone: %+v", s.Vehicles)
 	}
 	f.Apply(VehicleRemoved{VehicleID: "never-seen"}) // harmless
-	if n := len(f.Snapshot().Vehicles); n != 1 {
+	if n := f.Snapshot().Vehicles.Len(); n != 1 {
 		t.Fatalf("%d vehicles after removing an unknown one", n)
 	}
 	if s.Lines[0].Vehicles != 1 {
@@ -151,7 +151,7 @@ func TestSnapshotIsACopy(t *testing.T) {
 	f.Apply(pos("v1", "blue", 41.9, 1))
 	s := f.Snapshot()
 	f.Apply(pos("v1", "blue", 42.0, 2))
-	if s.Vehicles[0].Lat != 41.9 {
+	if s.Vehicles.Rows()[0].Lat != 41.9 {
 		t.Fatal("snapshot changed after a later Apply")
 	}
 }

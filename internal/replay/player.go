@@ -148,7 +148,7 @@ func (p *Player) loadOnce(ctx context.Context) bool {
 		if err == nil {
 			p.fleet, p.pending, p.loadedTo = fleet, nil, at
 			if p.learner != nil {
-				for _, st := range fleet.SnapshotUnsorted().Stations {
+				for _, st := range fleet.Snapshot().Stations {
 					p.learner.Observe(st.StationInfo)
 				}
 			}
@@ -247,7 +247,7 @@ func (p *Player) Snapshot(now time.Time) model.Snapshot {
 	if !p.seeking && p.loadedTo.Sub(p.pos) < p.opts.Chunk/2 {
 		p.poke()
 	}
-	s := p.fleet.SnapshotUnsorted()
+	s := p.fleet.Snapshot()
 	s.AsOf = p.pos
 	return s
 }

@@ -81,11 +81,11 @@ func settle(t *testing.T, p *Player, now *time.Time, step time.Duration, cond fu
 }
 
 func lonOf(s model.Snapshot) float64 {
-	i := slices.IndexFunc(s.Vehicles, func(v model.VehiclePosition) bool { return v.VehicleID == "bus-1" })
+	i := slices.IndexFunc(s.Vehicles.Rows(), func(v model.VehiclePosition) bool { return v.VehicleID == "bus-1" })
 	if i < 0 {
 		return 0
 	}
-	return s.Vehicles[i].Lon
+	return s.Vehicles.Rows()[i].Lon
 }
 
 func TestPlayerPlaysPausesSeeksAndChangesSpeed(t *testing.T) {
@@ -93,7 +93,7 @@ func TestPlayerPlaysPausesSeeksAndChangesSpeed(t *testing.T) {
 	defer p.Close()
 	wall := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	// The state at From: the bus where it was at 08:05.
-	s := settle(t, p, &wall, 0, func(s model.Snapshot) bool { return !p.Clock().Seeking && len(s.Vehicles) == 1 })
+	s := settle(t, p, &wall, 0, func(s model.Snapshot) bool { return !p.Clock().Seeking && s.Vehicles.Len() == 1 })
 	if got, want := lonOf(s), -0.2+300*1e-4; got < want-1e-9 || got > want+1e-9 {
 		t.Fatalf("at From the bus is at %v, want %v", got, want)
 	}

@@ -239,12 +239,7 @@ func (m *Model) selectVehicle(id string) {
 
 // vehicle returns the selected vehicle in the current snapshot.
 func (m *Model) vehicle() (model.VehiclePosition, bool) {
-	for _, v := range m.snap.Vehicles {
-		if v.VehicleID == m.selected {
-			return v, true
-		}
-	}
-	return model.VehiclePosition{}, false
+	return m.snap.Vehicles.Find(m.selected)
 }
 
 // move moves the cursor of the vehicles or stations pane by delta rows.

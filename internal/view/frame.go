@@ -277,11 +277,11 @@ func (s *Screen) header(f Frame, w int) string {
 			lineCount++
 		}
 	}
-	left := fmt.Sprintf(" fleetwatch · %s · %s", name, plural(len(f.Snap.Vehicles), "vehicle"))
+	left := fmt.Sprintf(" fleetwatch · %s · %s", name, plural(f.Snap.Vehicles.Len(), "vehicle"))
 	if lineCount > 0 {
 		left += " on " + plural(lineCount, "line")
 	}
-	if out := s.m.Outside(); out > 0 && len(f.Snap.Vehicles) > 0 {
+	if out := s.m.Outside(); out > 0 && f.Snap.Vehicles.Len() > 0 {
 		left += fmt.Sprintf(" · %d outside the view", out)
 	}
 	right := ""

@@ -6,6 +6,7 @@ package view
 import (
 	"cmp"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -74,7 +75,9 @@ type Map struct {
 	under      *geo.Canvas // scratch: the basemap before it goes under the network
 	owner      []cellOwner // per cell, the vehicle drawn there this frame
 	count      []uint32    // per cell, the vehicles there this frame
-	touched    []int32     // the cells that have an owner
+	touched    []int32     // the cells that hold a vehicle other than the selected one
+	cells      []placed    // the vehicles in view but the selected one, in the frame being drawn
+	selSlot    int         // where the selected vehicle was last found (model.Vehicles.At)
 	pts        []orb.Point // scratch: the points the data fit looks at
 	buf        []byte
 	// states are the vehicles' most urgent open alerts, silent the lines
@@ -217,10 +220,9 @@ func (m *Map) ShowStation(id string) bool {
 
 // VehicleAt returns the vehicle drawn nearest to a cell of the last frame,
 // within two cells, for a mouse click.
-func (m *Map) VehicleAt(col, row int, vehicles []model.VehiclePosition) (string, bool) {
+func (m *Map) VehicleAt(col, row int, vehicles model.Vehicles) (string, bool) {
 	best, bestD := "", 5.0 // squared cells: two columns or one row and a bit
-	for i := range vehicles {
-		v := &vehicles[i]
+	for v := range vehicles.All() {
 		x, y := m.vp.Project(orb.Point{v.Lon, v.Lat})
 		dx, dy := x/2-float64(col)-0.5, (y/4-float64(row)-0.5)*2 // a cell is twice as tall as wide
 		if d := dx*dx + dy*dy; d < bestD {
@@ -287,14 +289,13 @@ func (m *Map) setFit(b orb.Bound) {
 // followFit refits the view to the bulk of the vehicles and stations while
 // it follows the data. A change under a tenth of the view is ignored, so
 // the map does not twitch with every report.
-func (m *Map) followFit(vehicles []model.VehiclePosition) {
+func (m *Map) followFit(vehicles model.Vehicles) {
 	if !m.followData || m.moved {
 		return
 	}
 	m.pts = m.pts[:0]
-	stride := max(1, len(vehicles)/4096)
-	for i := 0; i < len(vehicles); i += stride {
-		m.pts = append(m.pts, orb.Point{vehicles[i].Lon, vehicles[i].Lat})
+	for v := range vehicles.Sample(4096) {
+		m.pts = append(m.pts, orb.Point{v.Lon, v.Lat})
 	}
 	for _, s := range m.net.Stations {
 		m.pts = append(m.pts, s.Pos)
@@ -473,6 +474,9 @@ func nearestStation(stations []network.Station, p orb.Point) (network.Station, b
 	return best, !math.IsInf(bestD, 1)
 }
 
+// placed is a vehicle in view: its slot in the table and its cell.
+type placed struct{ slot, cell int32 }
+
 // cellOwner is the vehicle that gets a cell of the map.
 type cellOwner struct {
 	id    string
@@ -528,7 +532,7 @@ func (m *Map) mark(v *model.VehiclePosition, asOf time.Time, stale time.Duration
 // each exactly cols cells wide. Vehicles not heard from for stale before
 // asOf are drawn dimmed, beneath the live ones; the selected vehicle (by id,
 // "" for none) is drawn last, with its own mark.
-func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale time.Duration, selected string, cols, rows int) []string {
+func (m *Map) Render(vehicles model.Vehicles, asOf time.Time, stale time.Duration, selected string, cols, rows int) []string {
 	out := make([]string, 0, rows)
 	if cols <= 0 || rows <= 0 {
 		return out
@@ -536,49 +540,85 @@ func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale tim
 	m.followFit(vehicles)
 	m.resize(cols, rows)
 	m.frame.CopyFrom(m.static)
-	// Each vehicle is projected once (the Mercator formula is most of a
-	// frame's cost at 10 000 vehicles). Where several fall in one cell, a
-	// live vehicle beats a quiet one (stale, out of service) and then the
-	// smaller id wins, so the frame does not depend on the order vehicles
-	// come in: the screen can skip sorting the fleet every frame.
+	// The frame does not depend on the order vehicles come in: the screen
+	// need not sort the fleet every frame.
 	if n := cols * rows; len(m.owner) != n {
 		m.owner = make([]cellOwner, n)
 	}
 	m.touched = m.touched[:0]
-	var sel *model.VehiclePosition
 	dw, dh := float64(m.frame.DotsW()), float64(m.frame.DotsH())
 	if len(m.count) != cols*rows {
 		m.count = make([]uint32, cols*rows)
 	}
+	// Two passes: the first projects each vehicle once (with the frame's
+	// Projector, not the Mercator formula per point) and counts the cells;
+	// only when markers are to be drawn does the second choose each cell's
+	// owner, which needs each vehicle's state. A million vehicles are
+	// drawn as density, and skip it.
+	pr := m.vp.Projector()
+	m.cells = m.cells[:0]
 	inView := 0
-	for i := range vehicles {
-		v := &vehicles[i]
-		x, y := m.vp.Project(orb.Point{v.Lon, v.Lat})
-		if x < 0 || y < 0 || x >= dw || y >= dh {
-			continue
+	selSlot, selCell, selX, selY := -1, int32(-1), 0, 0
+	if selected != "" {
+		// Where it was last frame, else wherever it is now.
+		if vehicles.ID(m.selSlot) == selected {
+			selSlot = m.selSlot
+		} else {
+			selSlot = vehicles.Slot(selected)
 		}
-		inView++
-		cell := (int(y)/4)*cols + int(x)/2
-		m.count[cell]++
-		if v.VehicleID == selected && selected != "" {
-			sel = v
-			continue
-		}
-		mark, col, quiet := m.mark(v, asOf, stale)
-		o := &m.owner[cell]
-		live := !quiet
-		if o.id != "" && (o.live && !live || o.live == live && o.id < v.VehicleID) {
-			continue
-		}
-		if o.id == "" {
-			m.touched = append(m.touched, int32(cell))
-		}
-		*o = cellOwner{id: v.VehicleID, live: live, mark: mark, color: col}
 	}
-	m.outside = len(vehicles) - inView
+	// Which vehicle owns a cell matters only if markers may be drawn: past
+	// 4/3 of the cells' number in view, more than a quarter of the markers
+	// are hidden whatever they are, and the auto density view is certain.
+	ownersFrom := 4*cols*rows/3 + 21
+	if m.density == DensityOn {
+		ownersFrom = 0
+	}
+	for base, pc := range vehicles.PointChunks() {
+		for u := pc.Used; u != 0; u &= u - 1 {
+			i := bits.TrailingZeros8(u)
+			x, y, ok := pr.Project(float64(pc.Pos[i][0]), float64(pc.Pos[i][1]))
+			if !ok || x < 0 || y < 0 || x >= dw || y >= dh {
+				continue
+			}
+			inView++
+			cell := int32((int(y)/4)*cols + int(x)/2)
+			if slot := base + i; slot == selSlot {
+				selCell, selX, selY = cell, int(x)/2, int(y)/4
+				continue
+			} else if m.density == DensityOff || inView < ownersFrom {
+				m.cells = append(m.cells, placed{int32(slot), cell})
+			}
+			if m.count[cell] == 0 {
+				m.touched = append(m.touched, cell)
+			}
+			m.count[cell]++
+		}
+	}
+	if selCell >= 0 {
+		m.count[selCell]++
+		m.selSlot = selSlot
+	}
 	// Markers hide one another where vehicles crowd: past a quarter of
 	// them hidden, shading cells by how many they hold tells more.
 	m.dense = m.density == DensityOn || m.density == DensityAuto && inView-len(m.touched) > max(20, inView/4)
+	if !m.dense {
+		// Where several fall in one cell, a live vehicle beats a quiet one
+		// (stale, out of service) and then the smaller id wins.
+		var vp model.VehiclePosition
+		for _, pl := range m.cells {
+			vehicles.At(int(pl.slot), &vp)
+			v := &vp
+			mark, col, quiet := m.mark(v, asOf, stale)
+			o := &m.owner[pl.cell]
+			live := !quiet
+			if o.id != "" && (o.live && !live || o.live == live && o.id < v.VehicleID) {
+				continue
+			}
+			*o = cellOwner{id: v.VehicleID, live: live, mark: mark, color: col}
+		}
+	}
+	m.outside = vehicles.Len() - inView
 	top := uint32(1)
 	if m.dense {
 		for _, cell := range m.touched {
@@ -596,10 +636,9 @@ func (m *Map) Render(vehicles []model.VehiclePosition, asOf time.Time, stale tim
 		*o = cellOwner{}
 		m.count[cell] = 0
 	}
-	if sel != nil {
-		x, y := m.vp.Project(orb.Point{sel.Lon, sel.Lat})
-		m.count[(int(y)/4)*cols+int(x)/2] = 0 // counted, but maybe in no touched cell
-		m.frame.SetGlyph(int(x)/2, int(y)/4, markSelected, colLabel)
+	if selCell >= 0 {
+		m.count[selCell] = 0 // counted, but maybe in no touched cell
+		m.frame.SetGlyph(selX, selY, markSelected, colLabel)
 	}
 	for r := range rows {
 		m.buf = m.frame.AppendRow(m.buf[:0], r, m.palette, m.bold)

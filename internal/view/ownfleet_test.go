@@ -204,7 +204,7 @@ func TestZoneCountsMovingAndIdle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := ZoneCounts(vs, zones.Zones, zones.Bound)
+	got := ZoneCounts(model.VehiclesOf(vs), zones.Zones, zones.Bound)
 	want := []ZoneCount{{"Manhattan", 2, 1}, {"elsewhere", 0, 1}}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("got %+v, want %+v", got, want)

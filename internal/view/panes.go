@@ -47,9 +47,12 @@ func (k SortKey) String() string {
 // VehicleOrder returns the vehicles of a snapshot in the order of the
 // vehicles pane: by line, then by the sort key (worst first for delay and
 // age, fastest first for speed), then by id.
-func VehicleOrder(vehicles []model.VehiclePosition, key SortKey) []model.VehiclePosition {
-	out := slices.Clone(vehicles)
-	slices.SortStableFunc(out, func(a, b model.VehiclePosition) int {
+func VehicleOrder(vehicles model.Vehicles, key SortKey) []model.VehiclePosition {
+	out := make([]model.VehiclePosition, 0, vehicles.Len())
+	for v := range vehicles.All() {
+		out = append(out, *v)
+	}
+	slices.SortFunc(out, func(a, b model.VehiclePosition) int {
 		if c := cmp.Compare(a.Line, b.Line); c != 0 {
 			return c
 		}
@@ -139,8 +142,7 @@ func (s *Screen) vehiclesPanel(f Frame, w, h int) []string {
 	rows := []string{}
 	selRow := -1
 	line := "\x00"
-	for i := range order {
-		v := &order[i]
+	for _, v := range order {
 		if v.Line != line {
 			line = v.Line
 			ls := stats[line]
@@ -238,15 +240,9 @@ func (s *Screen) dueLines(f Frame) []string {
 // detailsPanel shows one vehicle: its latest report in full, its speed
 // history and its last reports.
 func (s *Screen) detailsPanel(f Frame, w, h int) []string {
-	var v *model.VehiclePosition
-	for i := range f.Snap.Vehicles {
-		if f.Snap.Vehicles[i].VehicleID == f.Selected {
-			v = &f.Snap.Vehicles[i]
-			break
-		}
-	}
+	v, found := f.Snap.Vehicles.Find(f.Selected)
 	out := []string{s.bold.Render("VEHICLE "+safe(f.Selected)) + s.dim.Render(" · f follow · esc back")}
-	if v == nil {
+	if !found {
 		out = append(out, s.dim.Render("not in the fleet any more (expired or removed)"))
 	} else {
 		status := strings.ReplaceAll(string(v.Status), "_", " ")

@@ -116,20 +116,27 @@ func WriteSummaryJSON(w io.Writer, s model.Snapshot, lag [3]int64) error {
 	if err != nil {
 		return err
 	}
-	if len(s.Vehicles) == 0 {
+	if s.Vehicles.Len() == 0 {
 		bw.WriteString("{\n  \"vehicles\": [],\n")
 	} else {
 		bw.WriteString("{\n  \"vehicles\": [")
-		for i := range s.Vehicles {
-			v, err := json.MarshalIndent(vehicleOf(&s.Vehicles[i]), "    ", "  ")
-			if err != nil {
+		// One encoder and buffer for every vehicle: MarshalIndent's two
+		// buffers per vehicle were most of the garbage a million make.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("    ", "  ")
+		first := true
+		for p := range s.Vehicles.Sorted() {
+			buf.Reset()
+			if err := enc.Encode(vehicleOf(p)); err != nil {
 				return err
 			}
-			if i > 0 {
+			if !first {
 				bw.WriteByte(',')
 			}
+			first = false
 			bw.WriteString("\n    ")
-			bw.Write(v)
+			bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 		}
 		bw.WriteString("\n  ],\n")
 	}

@@ -246,25 +246,25 @@ func TestVehicleMarks(t *testing.T) {
 func TestZoomPanFit(t *testing.T) {
 	net := network.Default()
 	m := NewMap(net, termenv.Ascii)
-	whole := strings.Join(m.Render(nil, fixedTime, time.Minute, "", 60, 20), "\n")
+	whole := strings.Join(m.Render(model.Vehicles{}, fixedTime, time.Minute, "", 60, 20), "\n")
 	m.ZoomBy(4)
-	zoomed := strings.Join(m.Render(nil, fixedTime, time.Minute, "", 60, 20), "\n")
+	zoomed := strings.Join(m.Render(model.Vehicles{}, fixedTime, time.Minute, "", 60, 20), "\n")
 	if zoomed == whole {
 		t.Fatal("zoom changed nothing")
 	}
 	m.Pan(0.2, 0)
-	panned := strings.Join(m.Render(nil, fixedTime, time.Minute, "", 60, 20), "\n")
+	panned := strings.Join(m.Render(model.Vehicles{}, fixedTime, time.Minute, "", 60, 20), "\n")
 	if panned == zoomed {
 		t.Fatal("pan changed nothing")
 	}
 	m.Fit()
-	if back := strings.Join(m.Render(nil, fixedTime, time.Minute, "", 60, 20), "\n"); back != whole {
+	if back := strings.Join(m.Render(model.Vehicles{}, fixedTime, time.Minute, "", 60, 20), "\n"); back != whole {
 		t.Fatalf("fit did not restore the whole network:\n%s\n---\n%s", back, whole)
 	}
 	for range 50 {
 		m.ZoomBy(1 / 1.5)
 	}
-	if got := m.Render(nil, fixedTime, time.Minute, "", 60, 20); len(got) != 20 {
+	if got := m.Render(model.Vehicles{}, fixedTime, time.Minute, "", 60, 20); len(got) != 20 {
 		t.Fatal("zoomed far out: wrong size")
 	}
 }
@@ -306,7 +306,7 @@ func TestGoldenPanes(t *testing.T) {
 	net := network.Default()
 	snap := fixedSnapshot(net)
 	snap.AsOf = fixedTime.Add(20 * time.Second)
-	sel := snap.Vehicles[3]
+	sel := snap.Vehicles.Rows()[3]
 	history := []model.VehiclePosition{sel, sel, sel}
 	for i := range history {
 		history[i].TS = fixedTime.Add(time.Duration(i-2) * time.Second)
@@ -337,24 +337,25 @@ func TestMapIgnoresVehicleOrder(t *testing.T) {
 	net := network.Default()
 	snap := fixedSnapshot(net)
 	// Crowd one cell: three vehicles on one spot, one of them stale.
-	p := snap.Vehicles[0]
+	rows := snap.Vehicles.Rows()
+	p := rows[0]
 	for i, id := range []string{"zz-late", "aa-first", "mm-stale"} {
 		v := p
 		v.VehicleID = id
 		if i == 2 {
 			v.TS = fixedTime.Add(-time.Hour)
 		}
-		snap.Vehicles = append(snap.Vehicles, v)
+		rows = append(rows, v)
 	}
 	render := func(vs []model.VehiclePosition) string {
 		s := snap
-		s.Vehicles = vs
+		s.Vehicles = model.VehiclesOf(vs)
 		return NewScreen(net, termenv.TrueColor, nil).Render(Frame{Snap: s, Now: fixedTime}, 120, 40)
 	}
-	want := render(snap.Vehicles)
+	want := render(rows)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 20 {
-		vs := slices.Clone(snap.Vehicles)
+		vs := slices.Clone(rows)
 		rng.Shuffle(len(vs), func(i, j int) { vs[i], vs[j] = vs[j], vs[i] })
 		if got := render(vs); got != want {
 			t.Fatal("the map changed with the order of the vehicles")
@@ -371,8 +372,8 @@ func TestSummaryStreamedEqualsWhole(t *testing.T) {
 			Vehicles []summaryVehicle `json:"vehicles"`
 			summaryRest
 		}{Vehicles: []summaryVehicle{}, summaryRest: summaryOf(snap, [3]int64{1, 2, 3})}
-		for i := range snap.Vehicles {
-			whole.Vehicles = append(whole.Vehicles, vehicleOf(&snap.Vehicles[i]))
+		for _, v := range snap.Vehicles.Rows() {
+			whole.Vehicles = append(whole.Vehicles, vehicleOf(&v))
 		}
 		want, err := json.MarshalIndent(whole, "", "  ")
 		if err != nil {

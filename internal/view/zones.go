@@ -37,7 +37,7 @@ var compass = [3][3]string{{"NW", "N", "NE"}, {"W", "centre", "E"}, {"SW", "S", 
 // zones when it has some, else the compass cells of view. Vehicles in no
 // zone count under "elsewhere", listed last; zones are in file order, or
 // the grid's reading order, with empty ones left out.
-func ZoneCounts(vehicles []model.VehiclePosition, zones []network.Zone, view orb.Bound) []ZoneCount {
+func ZoneCounts(vehicles model.Vehicles, zones []network.Zone, view orb.Bound) []ZoneCount {
 	n := len(zones)
 	if n == 0 {
 		n = 9
@@ -55,8 +55,7 @@ func ZoneCounts(vehicles []model.VehiclePosition, zones []network.Zone, view orb
 	}
 	counts[n].Zone = "elsewhere"
 	w, h := view.Max[0]-view.Min[0], view.Max[1]-view.Min[1]
-	for i := range vehicles {
-		v := &vehicles[i]
+	for v := range vehicles.All() {
 		if v.Line != "" {
 			continue
 		}
@@ -101,6 +100,13 @@ func contains(g orb.Geometry, p orb.Point) bool {
 
 // zoneTable is the side panel's table of vehicles without a line.
 func (s *Screen) zoneTable(snap model.Snapshot) []string {
+	onLines := 0
+	for _, l := range snap.Lines {
+		onLines += l.Vehicles
+	}
+	if onLines == snap.Vehicles.Len() {
+		return nil // no vehicle without a line: no need to visit them all
+	}
 	rows := ZoneCounts(snap.Vehicles, s.net.Zones, s.m.View())
 	if len(rows) == 0 {
 		return nil

@@ -1,0 +1,137 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// Views taken while the fleet changes keep what they showed, whatever is
+// written, removed or expired after them; and the line figures kept as
+// reports come equal those counted from the vehicles.
+func TestVehicleViewsStayAsTaken(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	f := NewFleet()
+	want := map[string]VehiclePosition{}
+	type taken struct {
+		snap Snapshot
+		want map[string]VehiclePosition
+	}
+	var views []taken
+	clock := 0
+	for step := range 20000 {
+		id := fmt.Sprintf("v%03d", rng.IntN(300))
+		switch r := rng.IntN(100); {
+		case r < 85:
+			clock += rng.IntN(2)
+			v := VehiclePosition{VehicleID: id, Line: fmt.Sprintf("l%d", rng.IntN(4)), Lat: rng.Float64(),
+				SpeedKmh: float64(rng.IntN(80)), TS: t0.Add(time.Duration(clock) * time.Second)}
+			if rng.IntN(3) > 0 {
+				v.Has |= HasSpeed
+			}
+			if rng.IntN(10) == 0 {
+				v.Line = ""
+			}
+			f.Apply(v)
+			want[id] = v
+		case r < 95:
+			f.Apply(VehicleRemoved{VehicleID: id})
+			delete(want, id)
+		default:
+			before := t0.Add(time.Duration(clock-60) * time.Second)
+			f.Expire(before)
+			for id, v := range want {
+				if v.TS.Before(before) {
+					delete(want, id)
+				}
+			}
+		}
+		if step%500 == 0 {
+			w := make(map[string]VehiclePosition, len(want))
+			for k, v := range want {
+				w[k] = v
+			}
+			views = append(views, taken{f.Snapshot(), w})
+		}
+	}
+	views = append(views, taken{f.Snapshot(), want})
+	for i, v := range views {
+		if v.snap.Vehicles.Len() != len(v.want) {
+			t.Fatalf("view %d: %d vehicles, want %d", i, v.snap.Vehicles.Len(), len(v.want))
+		}
+		n := 0
+		lines := map[string]LineStats{}
+		speeds := map[string]int{}
+		for p := range v.snap.Vehicles.All() {
+			n++
+			if w, ok := v.want[p.VehicleID]; !ok || w != *p {
+				t.Fatalf("view %d: %+v, want %+v", i, *p, w)
+			}
+			if p.Line != "" {
+				ls := lines[p.Line]
+				ls.Vehicles++
+				if p.Has&HasSpeed != 0 {
+					ls.AvgSpeedKmh += p.SpeedKmh
+					speeds[p.Line]++
+				}
+				lines[p.Line] = ls
+			}
+		}
+		if n != len(v.want) {
+			t.Fatalf("view %d: yielded %d vehicles, want %d", i, n, len(v.want))
+		}
+		n = 0
+		var p VehiclePosition
+		for slot, ll := range v.snap.Vehicles.Points() {
+			n++
+			if !v.snap.Vehicles.At(slot, &p) || ll != (LonLat{float32(p.Lon), float32(p.Lat)}) || v.snap.Vehicles.ID(slot) != p.VehicleID {
+				t.Fatalf("view %d: slot %d at %v holds %+v", i, slot, ll, p)
+			}
+		}
+		if n != len(v.want) || v.snap.Vehicles.At(-1, &p) || v.snap.Vehicles.At(1<<30, &p) {
+			t.Fatalf("view %d: %d points, want %d", i, n, len(v.want))
+		}
+		if len(v.snap.Lines) != len(lines) {
+			t.Fatalf("view %d: %d lines, want %d", i, len(v.snap.Lines), len(lines))
+		}
+		for _, l := range v.snap.Lines {
+			w := lines[l.Line]
+			if speeds[l.Line] > 0 {
+				w.AvgSpeedKmh /= float64(speeds[l.Line])
+			}
+			if l.Vehicles != w.Vehicles || l.AvgSpeedKmh-w.AvgSpeedKmh > 1e-9 || w.AvgSpeedKmh-l.AvgSpeedKmh > 1e-9 {
+				t.Fatalf("view %d: line %s %d vehicles at %v km/h, want %d at %v", i, l.Line, l.Vehicles, l.AvgSpeedKmh, w.Vehicles, w.AvgSpeedKmh)
+			}
+		}
+	}
+}
+
+// A view of rows lists them all, finds each by id and sorts them by id.
+func TestVehiclesOf(t *testing.T) {
+	var rows []VehiclePosition
+	for i := range 37 {
+		rows = append(rows, VehiclePosition{VehicleID: fmt.Sprintf("v%02d", 36-i)})
+	}
+	v := VehiclesOf(rows)
+	sorted := v.Rows()
+	if v.Len() != 37 || len(sorted) != 37 || sorted[0].VehicleID != "v00" || sorted[36].VehicleID != "v36" {
+		t.Fatalf("%d vehicles, sorted %d", v.Len(), len(sorted))
+	}
+	if p, ok := v.Find("v17"); !ok || p.VehicleID != "v17" {
+		t.Fatal("Find")
+	}
+	if _, ok := v.Find("nope"); ok {
+		t.Fatal("Find of an unknown id")
+	}
+	if _, ok := v.Find(""); ok {
+		t.Fatal("Find of no id")
+	}
+	n := 0
+	for range v.Sample(1) {
+		n++
+	}
+	if n == 0 || n > chunkSize {
+		t.Fatalf("a sample of 1 gave %d vehicles", n)
+	}
+}
