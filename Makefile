@@ -31,7 +31,7 @@ test: build vet
 	$(GO) test -run '^$$' -fuzz '^FuzzGTFSRT$$' -fuzztime 40000x ./internal/codec
 	$(GO) test -run '^$$' -fuzz '^FuzzAvro$$' -fuzztime 40000x ./internal/codec
 	$(GO) test -run '^$$' -fuzz '^FuzzApply$$' -fuzztime 40000x ./internal/model
-	$(GO) test -run '^$$' -bench 'RenderFrame10k|DecodeVehicle$$' -benchtime 1x ./internal/view ./internal/codec
+	$(GO) test -run '^$$' -bench 'RenderFrameFleet/vehicles=10000$$|DecodeVehicle$$' -benchtime 1x ./internal/view ./internal/codec
 
 vet:
 	$(GO) vet $(PKGS)

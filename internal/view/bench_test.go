@@ -33,21 +33,20 @@ func BenchmarkRenderFrame(b *testing.B) {
 func BenchmarkRenderFrameFleet(b *testing.B) {
 	net := network.Default()
 	for _, n := range []int{10_000, 1_000_000} {
-		f := model.NewFleet()
-		for i := 0; i < n; {
-			for _, l := range net.Lines {
-				path := l.Paths[0]
-				p := path[i%len(path)]
-				f.Apply(model.VehiclePosition{VehicleID: fmt.Sprintf("%s-%07d", l.ID, i), Line: l.ID,
-					Lat: p[1] + float64(i%7)*1e-4, Lon: p[0] + float64(i%5)*1e-4, Status: model.StatusInTransit, TS: fixedTime})
-				i++
-			}
-		}
-		snap := f.Snapshot()
-		s := NewScreen(net, termenv.TrueColor, nil)
-		fr := Frame{Snap: snap, Status: fixedStatus(), Now: fixedTime}
-		s.Render(fr, 200, 60)
 		b.Run(fmt.Sprintf("vehicles=%d", n), func(b *testing.B) {
+			f := model.NewFleet()
+			for i := 0; i < n; {
+				for _, l := range net.Lines {
+					path := l.Paths[0]
+					p := path[i%len(path)]
+					f.Apply(model.VehiclePosition{VehicleID: fmt.Sprintf("%s-%07d", l.ID, i), Line: l.ID,
+						Lat: p[1] + float64(i%7)*1e-4, Lon: p[0] + float64(i%5)*1e-4, Status: model.StatusInTransit, TS: fixedTime})
+					i++
+				}
+			}
+			s := NewScreen(net, termenv.TrueColor, nil)
+			fr := Frame{Snap: f.Snapshot(), Status: fixedStatus(), Now: fixedTime}
+			s.Render(fr, 200, 60)
 			b.ReportAllocs()
 			cpu := cpuTime()
 			for b.Loop() {
