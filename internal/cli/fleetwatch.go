@@ -317,7 +317,6 @@ func (w *watch) close() {
 // Fleetwatch runs the fleetwatch command line and returns its exit code.
 func Fleetwatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer startProfile(stderr)()
-	defer governHeap()()
 	args, showVersion, err := watchProgram.resolve(args)
 	switch {
 	case err != nil:
@@ -453,6 +452,7 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 }
 
 func runSnapshot(args []string, stdout, stderr io.Writer) error {
+	defer governHeap()()
 	fs := pflag.NewFlagSet(prog+" snapshot", pflag.ContinueOnError)
 	var f watchFlags
 	f.register(fs, "earliest")

@@ -8,15 +8,18 @@ import (
 	"time"
 )
 
-// governHeap keeps the heap near what is live. Go lets the heap grow to
-// twice the live heap between collections and returns little of it to
-// the system, so a process holding a million vehicles (about 240 MB live)
-// peaked at 0.73 GB. Every quarter second this sets the collector's soft
-// memory limit to the live heap and a quarter again (at least 64 MB more):
-// a large fleet is collected sooner, a small one no more often than
+// governHeap keeps the heap near what is live, for snapshot: a one-shot
+// read on a headless box, where memory is what runs out. Go lets the heap
+// grow to twice the live heap between collections and returns little of
+// it to the system, so a snapshot of a million vehicles (about 240 MB
+// live) peaked at 0.73 GB. Every quarter second this sets the collector's
+// soft memory limit to the live heap and a quarter again (at least 64 MB
+// more): a large fleet is collected sooner, a small one no more often than
 // before. The vehicle table holds no pointers, so a collection does not
-// scan the fleet and costs little however often it comes (BENCHMARKS.md).
-// A GOMEMLIMIT the user set is left alone. The returned function stops it.
+// scan the fleet. The live screen and serve do without it: there the alert
+// detector's state, which has pointers, made collections take most of the
+// CPU at a million vehicles and ingest fell behind (BENCHMARKS.md). A
+// GOMEMLIMIT the user set is left alone. The returned function stops it.
 func governHeap() func() {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
