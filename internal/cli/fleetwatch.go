@@ -25,6 +25,7 @@ import (
 	"github.com/fleetwatch/fleetwatch/internal/ingest"
 	"github.com/fleetwatch/fleetwatch/internal/kafka"
 	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/moment"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 	"github.com/fleetwatch/fleetwatch/internal/schemareg"
 	"github.com/fleetwatch/fleetwatch/internal/ui"
@@ -560,7 +561,7 @@ func printFrame(stdout io.Writer, f *watchFlags, net, learned *network.Network, 
 // snapshotAt prints the fleet as the history database held it at a moment:
 // the same frame or JSON as a live snapshot.
 func snapshotAt(f *watchFlags, db, atFlag string, asJSON bool, width, height int, stdout io.Writer) error {
-	at, err := parseTime(atFlag, time.Now())
+	at, err := moment.Parse(atFlag, time.Now())
 	if err != nil {
 		return usagef("--at: %v", err)
 	}

@@ -9,8 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/fleetwatch/fleetwatch/internal/history"
 	"github.com/fleetwatch/fleetwatch/internal/kafka"
 	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/moment"
 )
 
 // dbFlag registers --db, whose default is FLEETWATCH_DB.
@@ -49,23 +48,6 @@ func openDB(ctx context.Context, flag string, migrate bool) (*history.Store, err
 		return nil, err
 	}
 	return store, nil
-}
-
-// parseAge reads a duration that may be given in days ("30d"), as
-// retention usually is, or as Go writes durations ("36h").
-func parseAge(s string) (time.Duration, error) {
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseFloat(d, 64)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("%q is not a number of days", s)
-		}
-		return time.Duration(n * 24 * float64(time.Hour)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is not a duration (30d, 12h)", s)
-	}
-	return d, nil
 }
 
 // recordSummary is the line record prints on exit.
@@ -97,7 +79,7 @@ func runRecord(args []string, stdout, stderr io.Writer) error {
 	var retain time.Duration
 	if *retainFlag != "" {
 		var err error
-		if retain, err = parseAge(*retainFlag); err != nil {
+		if retain, err = moment.Age(*retainFlag); err != nil {
 			return usagef("--retain: %v", err)
 		}
 	}

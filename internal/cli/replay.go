@@ -18,21 +18,11 @@ import (
 
 	"github.com/fleetwatch/fleetwatch/internal/history"
 	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/moment"
 	"github.com/fleetwatch/fleetwatch/internal/replay"
 	"github.com/fleetwatch/fleetwatch/internal/ui"
 	"github.com/fleetwatch/fleetwatch/internal/view"
 )
-
-// parseTime reads a moment: RFC 3339, or a duration back from now ("15m").
-func parseTime(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	if d, err := parseAge(s); err == nil {
-		return now.Add(-d).UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time or a duration back from now (15m, 2d)", s)
-}
 
 // stateAt is the fleet as the database holds it at a moment, shaped as a
 // live snapshot: each vehicle's last report within expire, the stations'
@@ -173,12 +163,12 @@ func runReplay(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	opts := replay.Options{From: first, Speed: *speed, Expire: f.expire, Window: f.window}
 	if f.from != "" {
-		if opts.From, err = parseTime(f.from, now); err != nil {
+		if opts.From, err = moment.Parse(f.from, now); err != nil {
 			return usagef("--from: %v", err)
 		}
 	}
 	if *to != "" {
-		if opts.To, err = parseTime(*to, now); err != nil {
+		if opts.To, err = moment.Parse(*to, now); err != nil {
 			return usagef("--to: %v", err)
 		}
 	} else if !last.IsZero() {
@@ -226,7 +216,7 @@ func runHistory(args []string, stdout io.Writer) error {
 	if !slices.Contains([]string{"table", "csv", "json"}, *format) {
 		return usagef("--format %q: want table, csv or json", *format)
 	}
-	from, err := parseTime(*since, time.Now())
+	from, err := moment.Parse(*since, time.Now())
 	if err != nil {
 		return usagef("--since: %v", err)
 	}

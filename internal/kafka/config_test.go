@@ -102,3 +102,22 @@ func TestBadPropertiesNameThemselves(t *testing.T) {
 		}
 	}
 }
+
+// --from takes the keywords and every moment the other time flags take.
+func TestParseStart(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]Start{
+		"latest":               {Mode: StartLatest},
+		" Earliest ":           {Mode: StartEarliest},
+		"15m":                  {Mode: StartTime, Time: now.Add(-15 * time.Minute)},
+		"2d":                   {Mode: StartTime, Time: now.Add(-48 * time.Hour)},
+		"2026-11-30T08:00:00Z": {Mode: StartTime, Time: time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)},
+	} {
+		if got, err := ParseStart(in, now); err != nil || got.Mode != want.Mode || !got.Time.Equal(want.Time) {
+			t.Errorf("ParseStart(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	if _, err := ParseStart("soonish", now); err == nil {
+		t.Error("ParseStart accepted soonish")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/moment"
 )
 
 // Topic is one topic to read, or with Pattern every topic whose name
@@ -56,8 +57,8 @@ type Start struct {
 	Time time.Time // for StartTime
 }
 
-// ParseStart reads --from: latest, earliest, an RFC 3339 time, or a duration
-// back from now.
+// ParseStart reads --from: latest, earliest, or a moment as every other
+// time flag takes it (an RFC 3339 time, or an age back from now: 15m, 2d).
 func ParseStart(s string, now time.Time) (Start, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "latest", "end", "newest":
@@ -65,13 +66,10 @@ func ParseStart(s string, now time.Time) (Start, error) {
 	case "earliest", "beginning", "oldest":
 		return Start{Mode: StartEarliest}, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+	if t, err := moment.Parse(s, now); err == nil {
 		return Start{Mode: StartTime, Time: t}, nil
 	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return Start{Mode: StartTime, Time: now.Add(-d)}, nil
-	}
-	return Start{}, fmt.Errorf("--from %q: want latest, earliest, an RFC 3339 time or a duration such as 15m", s)
+	return Start{}, fmt.Errorf("--from %q: want latest, earliest, an RFC 3339 time or a duration back from now such as 15m or 2d", s)
 }
 
 // Handler receives decoded-to-be records in batches. It is called from one
