@@ -8,6 +8,8 @@
 #   BROKER=127.0.0.1:9092 RUNS=5 scripts/bench.sh [go|kafka]   (default: both)
 #   ONLY=history [HPARTS="record snapshot replay"] [KEEP=1] scripts/bench.sh kafka
 #                                                                 (the history figures alone)
+#   ONLY=serve_viewers [RUNS=3] [SERVE_BUILDS="main=bin/fleetwatch scale=../scale/bin/fleetwatch"] scripts/bench.sh
+#                                                                 (serve with 1, 10, 100 SSH viewers; no Kafka needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 broker=${BROKER:-127.0.0.1:9092}
@@ -347,7 +349,33 @@ history() {
   done
 }
 
+# serve: many viewers (issue 17). Needs no Kafka: scripts/serveload starts
+# an embedded broker (fleetsim broker) and a live fleet (fleetsim --vehicles
+# 10000, real time), then for each build and viewer count a fresh
+# `fleetwatch serve --insecure-no-auth` on loopback, opens the SSH sessions
+# (pty xterm-256color 120x40), and prints serve's CPU and RSS, each viewer's
+# frames and bytes a second, and the consumed rate and lag read off a
+# viewer's screen over a WINDOW once all are up; SLOW more viewers stall
+# their TCP reads for 15 s of it.
+#   ONLY=serve_viewers [RUNS=3] [VIEWERS=1,10,100] [SLOW=5] [WINDOW=30s] \
+#     [SERVE_BUILDS="main=bin/fleetwatch scale=../scale/bin/fleetwatch"] \
+#     [SERVE_SIM_ARGS="--vehicles 0 --roam 10000"] [SERVE_PROFILE=DIR] \
+#     [SERVE_ARGS="-slow-size 300x100 -slow-pause 20s"] scripts/bench.sh
+# (go run ./scripts/serveload -h lists the harness's flags: -fresh-fleet=false
+# -fleet-age 7m measures an aged fleet, -shards N spreads the reports.)
+serve_viewers() {
+  say "serve: ${VIEWERS:-1,10,100} SSH viewers of a 10 000-vehicle fleet (issue 17), $runs runs"
+  local args=() b
+  for b in ${SERVE_BUILDS:-main=bin/fleetwatch}; do args+=(-build "$b"); done
+  [ -n "${SERVE_SIM_ARGS:-}" ] && args+=(-sim-args "$SERVE_SIM_ARGS")
+  [ -n "${SERVE_PROFILE:-}" ] && { mkdir -p "$SERVE_PROFILE"; args+=(-cpuprofile "$SERVE_PROFILE"); }
+  # shellcheck disable=SC2086 # SERVE_ARGS is a list of flags
+  go run ./scripts/serveload "${args[@]}" -fleetsim "$sim" -viewers "${VIEWERS:-1,10,100}" -runs "$runs" \
+    -window "${WINDOW:-30s}" -slow "${SLOW:-5}" ${SERVE_ARGS:-}
+}
+
 make build >/dev/null
+if [ "${ONLY:-}" = serve_viewers ]; then serve_viewers; exit 0; fi
 case "$what" in go|all) go_benchmarks ;; esac
 case "$what" in kafka|all)
   if ! port_open; then
