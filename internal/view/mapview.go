@@ -58,6 +58,8 @@ type Map struct {
 	zoom       float64   // 1 shows the whole fitted bound
 	pan        orb.Point // Mercator metres from the fitted bound's centre
 	vp         geo.Viewport
+	proj       *geo.Projector // of projVP, the viewport it was built for
+	projVP     geo.Viewport
 	fit        orb.Bound // lon/lat: what a zoom of 1 shows
 	fitCenter  orb.Point // Mercator centre of fit
 	// followData fits the view to the vehicles and stations, frame by
@@ -555,7 +557,13 @@ func (m *Map) Render(vehicles model.Vehicles, asOf time.Time, stale time.Duratio
 	// only when markers are to be drawn does the second choose each cell's
 	// owner, which needs each vehicle's state. A million vehicles are
 	// drawn as density, and skip it.
-	pr := m.vp.Projector()
+	if m.vp != m.projVP || m.proj == nil {
+		// Built once per viewport, not per frame: serve draws a frame for
+		// every viewer, most of them not moving the map.
+		pr := m.vp.Projector()
+		m.proj, m.projVP = &pr, m.vp
+	}
+	pr := m.proj
 	m.cells = m.cells[:0]
 	inView := 0
 	selSlot, selCell, selX, selY := -1, int32(-1), 0, 0
