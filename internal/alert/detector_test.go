@@ -127,10 +127,42 @@ func TestOffRouteNoiseAndGrid(t *testing.T) {
 			p := l.Paths[0][rng.IntN(len(l.Paths[0]))]
 			lon := p[0] + (rng.Float64()-0.5)*0.004
 			lat := p[1] + (rng.Float64()-0.5)*0.003
-			_, on := g.near(lon, lat, -1)
+			_, on := g.near(lon, lat, -1, &guard{})
 			if want := g.distance(lon, lat) <= 60; on != want {
 				t.Fatalf("%s point %d (%f, %f): grid says near=%v, brute force %.2f m", l.ID, i, lon, lat, on, g.distance(lon, lat))
 			}
+		}
+	}
+	// Walks about a point of the line, some 60 m from it, in and out of
+	// reach: a report inside the guard of the reports before gets the
+	// answer a test of the segment would.
+	for _, l := range net.Lines {
+		g := d.lines[l.ID].geom
+		p := l.Paths[0][rng.IntN(len(l.Paths[0]))]
+		kx := math.Cos(p[1]*math.Pi/180) * metresPerDegLon
+		var x, y float64 // metres from p
+		seg, gd, guarded := int32(-1), guard{}, 0
+		for i := range 5000 {
+			x += rng.NormFloat64()*8 - x/64
+			y += rng.NormFloat64()*8 - y/64
+			lon, lat := p[0]+x/kx, p[1]+y/metresPerDegLat
+			if seg >= 0 && gd.holds(&g.segs[seg], lon, lat) {
+				guarded++
+			}
+			want, wantOn := g.near(lon, lat, seg, &guard{})
+			got, on := g.near(lon, lat, seg, &gd)
+			if got != want || on != wantOn {
+				t.Fatalf("%s step %d: guarded near gives %d %v, unguarded %d %v", l.ID, i, got, on, want, wantOn)
+			}
+			if on != (g.distance(lon, lat) <= 60) {
+				t.Fatalf("%s step %d: near=%v at %.3f m", l.ID, i, on, g.distance(lon, lat))
+			}
+			if on {
+				seg = got
+			}
+		}
+		if guarded == 0 {
+			t.Errorf("%s: no report fell in a guard", l.ID)
 		}
 	}
 	// A vehicle riding the blue line with 15 m of noise on every report.

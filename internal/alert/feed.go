@@ -32,6 +32,10 @@ type presence struct {
 	alert  bool  // its silence raised an alert
 	// from and to bound its latest silence (Unix ns); to is 0 while it lasts.
 	from, to int64
+	// setNs is the start (Unix ns) of the latest second a report was
+	// counted in: most reports fall in the second of the one before and
+	// have nothing to add, which this tells without dividing.
+	setNs int64
 }
 
 func (p *presence) bit(s int64) (*uint64, uint64) {
@@ -41,6 +45,9 @@ func (p *presence) bit(s int64) (*uint64, uint64) {
 
 // record files a report at ts (Unix ns).
 func (p *presence) record(ts int64) {
+	if p.newest != 0 && ts >= p.setNs && ts-p.setNs < 1e9 {
+		return
+	}
 	s := floorSec(ts)
 	if p.newest == 0 {
 		p.newest, p.eval = s, s-1
@@ -61,6 +68,7 @@ func (p *presence) record(ts int64) {
 	}
 	w, b := p.bit(s)
 	*w |= b
+	p.setNs = s * 1e9
 }
 
 // advance judges the seconds after eval up to to, or some of them: +1 when
@@ -250,16 +258,27 @@ func (d *Detector) staleness(t int64, streamSilent bool, out []Alert) []Alert {
 	now := time.Unix(0, t).UTC()
 	// Only vehicles silent for staleAfter (or Forget) can be stale (or
 	// forgotten): a scan of the dense array of report times finds them
-	// without touching the 10 000 others' state.
+	// without touching the 10 000 others' state, and is needed only once
+	// the oldest of those times is that old.
 	limit := staleAfter
 	if d.cfg.Forget > 0 {
 		limit = min(limit, int64(d.cfg.Forget))
 	}
 	d.cands = d.cands[:0]
-	for i, ts := range d.seen {
-		if ts != 0 && t-ts >= limit {
-			d.cands = append(d.cands, d.order[i])
+	if d.seenLow == 0 || t-d.seenLow >= limit {
+		low := int64(0)
+		for i, ts := range d.seen {
+			if ts == 0 {
+				continue
+			}
+			if t-ts >= limit {
+				d.cands = append(d.cands, d.order[i])
+			}
+			if low == 0 || ts < low {
+				low = ts
+			}
 		}
+		d.seenLow = low
 	}
 	for _, l := range d.lines {
 		l.stale = 0

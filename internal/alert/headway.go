@@ -142,17 +142,21 @@ func (d *Detector) measure(e *model.Arrival, out []Alert) []Alert {
 			v.lon, v.lat = p[0], p[1]
 		}
 	}
-	detail := fmt.Sprintf("%s after %s at %s: %.2f of the %s headway", fmtDuration(time.Duration(headway*float64(time.Second))),
-		prev, e.StationID, ratio, fmtDuration(time.Duration(target*float64(time.Second))))
+	// Written only for an alert that opens: most arrivals open none, and
+	// formatting was most of what measuring one cost.
+	detail := func() string {
+		return fmt.Sprintf("%s after %s at %s: %.2f of the %s headway", fmtDuration(time.Duration(headway*float64(time.Second))),
+			prev, e.StationID, ratio, fmtDuration(time.Duration(target*float64(time.Second))))
+	}
 	out = d.headwayState(v, Bunched, bitBunched, ratio < d.cfg.Bunched, e.TS, detail, prev, out)
 	return d.headwayState(v, Gapped, bitGapped, ratio > d.cfg.Gapped, e.TS, detail, prev, out)
 }
 
-func (d *Detector) headwayState(v *vehicleState, kind Kind, bit uint16, holds bool, at time.Time, detail, ahead string,
-	out []Alert) []Alert {
+func (d *Detector) headwayState(v *vehicleState, kind Kind, bit uint16, holds bool, at time.Time, detail func() string,
+	ahead string, out []Alert) []Alert {
 	switch isOpen := v.open&bit != 0; {
 	case holds && !isOpen:
-		return d.openVehicle(v, kind, at, detail, ahead, out)
+		return d.openVehicle(v, kind, at, detail(), ahead, out)
 	case !holds && isOpen:
 		return d.closeVehicle(v, kind, at, out)
 	}
@@ -218,7 +222,7 @@ func (d *Detector) Lines() []LineHeadway {
 		}
 		out = append(out, lh)
 	}
-	for _, v := range d.vehicles {
+	for _, v := range d.order {
 		if v.line == nil || v.open&(bitBunched|bitGapped) == 0 {
 			continue
 		}

@@ -33,7 +33,11 @@ type trailMark struct {
 // report has been within radius metres of this one. When the trail holds
 // no place further than radius, that is its oldest: the vehicle may have
 // stood longer, and no-progress is then judged late rather than wrongly.
-func (tr *trail) add(lon, lat float64, ts int64, radius float64) int64 {
+// Only a time up to horizon matters to the caller: when the oldest place
+// is after it, so is the answer, and add returns ts without measuring
+// (nearly every report: a vehicle moving fills the trail in seconds, one
+// standing at a stop has not stood for minutes).
+func (tr *trail) add(lon, lat float64, ts int64, radius float64, horizon int64) int64 {
 	if math.Abs(lat-float64(tr.kxLat)) > 0.05 || tr.kx == 0 {
 		tr.kx, tr.kxLat = float32(math.Cos(lat*math.Pi/180)*metresPerDegLon), float32(lat)
 	}
@@ -52,6 +56,9 @@ func (tr *trail) add(lon, lat float64, ts int64, radius float64) int64 {
 		tr.marks[tr.head] = trailMark{float32(lon), float32(lat), int32((ts - tr.base) / 1e8)}
 		tr.head = uint8((int(tr.head) + 1) % trailLen)
 		tr.n = min(tr.n+1, trailLen)
+	}
+	if tr.base+int64(tr.marks[(int(tr.head)+trailLen-int(tr.n))%trailLen].t)*1e8 > horizon {
+		return ts
 	}
 	r2 := radius * radius
 	since := ts

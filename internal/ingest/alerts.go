@@ -30,12 +30,22 @@ type alertClock struct {
 	marks  map[partKey]partMark
 	at     time.Time // the clock as last ticked
 	atWall time.Time // the wall time of that tick
+	// cur is the mark of the partition of the records being observed, out
+	// of marks until another partition's record comes or marks are read
+	// (put): a batch's records are all of one partition, and a map lookup
+	// and store for each record cost as much as judging it.
+	cur    partMark
+	curKey partKey
+	held   bool
 }
 
 // observe notes the events one record gave.
 func (c *alertClock) observe(rec model.Record, events []model.Event) {
-	k := partKey{rec.Topic, rec.Partition}
-	m := c.marks[k]
+	if k := (partKey{rec.Topic, rec.Partition}); !c.held || k != c.curKey {
+		c.put()
+		c.cur, c.curKey, c.held = c.marks[k], k, true
+	}
+	m := &c.cur
 	for _, ev := range events {
 		if t := model.EventTime(ev); t.After(m.newest) {
 			m.newest = t
@@ -44,13 +54,20 @@ func (c *alertClock) observe(rec model.Record, events []model.Event) {
 	if rec.End > 0 {
 		m.behind = rec.Offset+1 < rec.End
 	}
-	c.marks[k] = m
+}
+
+// put files the mark observe holds in marks.
+func (c *alertClock) put() {
+	if c.held {
+		c.marks[c.curKey], c.held = c.cur, false
+	}
 }
 
 // watermark is the time everything before which has been applied; zero
 // while a partition with records to read has delivered none yet (its
 // first events may be the oldest of all).
 func (c *alertClock) watermark() (time.Time, bool) {
+	c.put()
 	var low, high time.Time
 	behind := false
 	for _, m := range c.marks {
@@ -101,6 +118,7 @@ func (s *Store) ExpectPartition(topic string, partition int32, from, end int64) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.clock.put()
 	k := partKey{topic, partition}
 	m := s.clock.marks[k]
 	m.behind = from < end
@@ -115,6 +133,7 @@ func (s *Store) FlushAlerts(now time.Time) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.clock.put()
 	for k, m := range s.clock.marks {
 		m.behind = false
 		s.clock.marks[k] = m
