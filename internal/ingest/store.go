@@ -115,10 +115,11 @@ type Options struct {
 // DefaultMaxAhead is how far ahead of the wall clock a report may be stamped.
 const DefaultMaxAhead = 5 * time.Minute
 
-// recordSpan is where one record's events lie in a decoded batch.
+// recordSpan is where one record's events lie in a decoded batch: the
+// record's index in the batch, not a copy of it (copying each record cost
+// the live path about as much as judging it).
 type recordSpan struct {
-	rec      model.Record
-	from, to int
+	rec, from, to int
 }
 
 // Rejected is a refused record: where it was and why.
@@ -217,7 +218,10 @@ func (s *Store) Handle(batch []model.Record) {
 		now      = time.Now()
 		ages     = make([]time.Duration, 0, len(batch))
 	)
-	for _, rec := range batch {
+	if s.alerts != nil {
+		spans = make([]recordSpan, 0, len(batch))
+	}
+	for i, rec := range batch {
 		if rec.Time.Unix() <= 0 {
 			// Old message formats (pykafka's default, v0) carry no record
 			// time: the moment it is read is the best stand-in.
@@ -229,7 +233,7 @@ func (s *Store) Handle(batch []model.Record) {
 		var err error
 		events, err = s.opts.Decoder.DecodeAll(rec, events)
 		if s.alerts != nil {
-			spans = append(spans, recordSpan{rec, n, len(events)})
+			spans = append(spans, recordSpan{i, n, len(events)})
 		}
 		if s.opts.MaxAhead > 0 {
 			for i := n; i < len(events); i++ {
@@ -281,7 +285,11 @@ func (s *Store) Handle(batch []model.Record) {
 	}
 	if s.alerts != nil {
 		for _, sp := range spans {
-			s.clock.observe(sp.rec, events[sp.from:sp.to])
+			rec := batch[sp.rec]
+			if rec.Time.Unix() <= 0 {
+				rec.Time = now // as the decoding loop took it
+			}
+			s.clock.observe(rec, events[sp.from:sp.to])
 			for _, ev := range events[sp.from:sp.to] {
 				s.emit(s.alerts.Apply(ev))
 			}
