@@ -393,16 +393,7 @@ func measure(dir string, b build, f *fleet, n, nslow, run int) (res result, err 
 	}
 	track(cmd, true)
 	defer func() {
-		defer track(cmd, false)
-		cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
+		stopWithin(cmd, 15*time.Second)
 		if err != nil && stderr.Len() > 0 {
 			err = fmt.Errorf("%w; serve said: %s", err, strings.TrimSpace(stderr.String()))
 		}
@@ -1093,14 +1084,17 @@ func start(dir, name, bin string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func stop(cmd *exec.Cmd) {
+func stop(cmd *exec.Cmd) { stopWithin(cmd, 10*time.Second) }
+
+// stopWithin interrupts cmd and waits for it, killing it after d.
+func stopWithin(cmd *exec.Cmd, d time.Duration) {
 	defer track(cmd, false)
 	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(d):
 		cmd.Process.Kill()
 		<-done
 	}
