@@ -135,10 +135,10 @@ func (v Vehicles) All() iter.Seq[*VehiclePosition] {
 // whether the slot holds one. A vehicle keeps its slot while it stays in
 // the fleet, so a slot is also a hint for finding it again in a later view.
 func (v Vehicles) At(slot int, dst *VehiclePosition) bool {
-	k, i := slot/chunkSize, slot%chunkSize
-	if slot < 0 || k >= len(v.rows) || v.pts[k/pageChunks][k%pageChunks].Used&(1<<i) == 0 {
+	if !v.holds(slot) {
 		return false
 	}
+	k, i := slot/chunkSize, slot%chunkSize
 	r := &v.rows[k][i]
 	*dst = VehiclePosition{VehicleID: v.ids[k][i], Line: v.strs[r.line], Lat: r.lat, Lon: r.lon, Heading: r.heading,
 		SpeedKmh: r.speed, Status: Status(v.strs[r.status]), StopID: v.strs[r.stop], DelayS: r.delay,
@@ -151,11 +151,16 @@ func (v Vehicles) At(slot int, dst *VehiclePosition) bool {
 
 // ID returns the id of the vehicle in a slot, or "".
 func (v Vehicles) ID(slot int) string {
-	k, i := slot/chunkSize, slot%chunkSize
-	if slot < 0 || k >= len(v.rows) || v.pts[k/pageChunks][k%pageChunks].Used&(1<<i) == 0 {
+	if !v.holds(slot) {
 		return ""
 	}
-	return v.ids[k][i]
+	return v.ids[slot/chunkSize][slot%chunkSize]
+}
+
+// holds reports whether a slot holds a vehicle.
+func (v Vehicles) holds(slot int) bool {
+	k := slot / chunkSize
+	return slot >= 0 && k < len(v.rows) && v.pts[k/pageChunks][k%pageChunks].Used&(1<<(slot%chunkSize)) != 0
 }
 
 // Slot returns the slot of the vehicle with the id, or -1. It looks at
