@@ -179,7 +179,18 @@ func (c Config) withDefaults() Config {
 type Detector struct {
 	cfg      Config
 	lines    map[string]*lineState
-	vehicles vehicleIndex
+	lineList []*lineState // by vehicleState.line - 1
+	vehicles vehicleTable
+	colds    []vehicleCold // by vehicleState.cold - 1
+	freeCold []int32
+	// zoneBits holds the zones each cold part's vehicle is in: zoneWords
+	// words from its index × zoneWords, a bit per zone.
+	zoneBits  []uint64
+	zoneWords int
+	// names numbers the station ids and directions cold parts hold, so that
+	// they hold no pointers (a few hundred names for a million vehicles).
+	names    map[string]int32
+	nameList []string
 	stations map[string][2]float64 // lon, lat of stations that gave one
 	open     map[alertKey]*Alert
 	sorted   []Alert // Open's answer, until an alert opens or closes
@@ -193,17 +204,12 @@ type Detector struct {
 	// once its clock has passed them.
 	gaps     []staleGap
 	arrivals []model.Arrival
-	// order holds every vehicle and seen its latest report time, at the
-	// vehicle's idx: Tick scans seen for the silent few.
-	order []*vehicleState
-	prev  *vehicleState // of the latest report
-	seen  []int64
+	prev     *vehicleState // of the latest report
 	// seenLow is at most every report time in seen but 0: while the clock
 	// is not staleAfter past it, no vehicle can be stale and the scan is
 	// skipped. 0: not known.
 	seenLow int64
 	cands   []*vehicleState
-	slab    []vehicleState
 	// staleAfterNs is staleAfter as of the latest tick: a report checks it.
 	staleAfterNs int64
 	// interval is the usual time between two reports of one vehicle
@@ -218,48 +224,87 @@ type alertKey struct {
 	vehicle, line, zone, stream string
 }
 
-// vehicleState is what the detector keeps of one vehicle.
+// vehicleState is what the detector keeps of one vehicle: what each
+// report reads and writes, kept small and without pointers (see
+// vehicleTable). Its id is Detector.vehicles.ids[idx].
 type vehicleState struct {
-	// What each report reads and writes, kept small: with 10 000 vehicles
-	// the states do not fit in a cache, and a report's cost is mostly the
-	// memory it touches.
-	id      string     // first: vehicleIndex.get compares it
-	lastTS  int64      // Unix nanoseconds of its latest report; 0 before one
-	line    *lineState // nil: no line
-	open    uint16     // bit per vehicle kind (kindBit) with an alert open
-	offRun  uint8      // off-route reports in a row disagreeing with its state
-	lateRun uint8
-	earlRun uint8
-	seg     int32         // the segment of its line it was last matched to, -1: none
-	idx     int32         // in Detector.order and seen; -1 once forgotten
-	next    *vehicleState // the vehicle whose report came after its latest
+	lastTS  int64 // Unix nanoseconds of its latest report; 0 before one
 	lat     float64
 	lon     float64
+	line    int32  // Detector.lineList's index + 1; 0: no line
+	cold    int32  // Detector.colds' index + 1: what arrivals and zones need; 0 until then
+	next    int32  // the slot + 1 of the vehicle whose report came after its latest; 0: none
+	seg     int32  // the segment of its line it was last matched to, -1: none
+	idx     int32  // its slot; -1 once forgotten
+	open    uint16 // bit per vehicle kind (kindBit) with an alert open
+	offRun  uint8  // off-route reports in a row disagreeing with its state
+	lateRun uint8
+	earlRun uint8
 	guard   guard // where it is surely still by segment seg
 	trail   trail
-	cold    *vehicleCold // what arrivals and zones need; nil until then
 }
 
 // vehicleCold is what few reports need of a vehicle.
 type vehicleCold struct {
-	// lastDir and lastStation are of its latest arrival (at arrTS), to
-	// learn where its line turns; judgedTS is of the latest headway applied.
-	lastDir, lastStation string
+	// lastDir and lastStation (numbers of Detector.names; 0: none) are of
+	// its latest arrival (at arrTS), to learn where its line turns;
+	// judgedTS is of the latest headway applied.
 	arrTS, judgedTS      int64
-	zones                zoneSet
-	zonesKnown           bool
+	lastDir, lastStation int32
+	zonesKnown           bool // Detector.zoneBits holds the zones it is in
 }
 
-func (v *vehicleState) more() *vehicleCold {
-	if v.cold == nil {
-		v.cold = &vehicleCold{}
+// more is v's cold part, made when first needed.
+func (d *Detector) more(v *vehicleState) *vehicleCold {
+	if v.cold == 0 {
+		if n := len(d.freeCold); n > 0 {
+			v.cold, d.freeCold = d.freeCold[n-1]+1, d.freeCold[:n-1]
+		} else {
+			d.colds = append(d.colds, vehicleCold{})
+			d.zoneBits = append(d.zoneBits, make([]uint64, d.zoneWords)...)
+			v.cold = int32(len(d.colds))
+		}
 	}
-	return v.cold
+	return &d.colds[v.cold-1]
 }
+
+// name numbers s (its number + 1; 0 for ""), for a cold part to keep.
+func (d *Detector) name(s string) int32 {
+	if s == "" {
+		return 0
+	}
+	n, ok := d.names[s]
+	if !ok {
+		d.nameList = append(d.nameList, s)
+		n = int32(len(d.nameList))
+		d.names[s] = n
+	}
+	return n
+}
+
+// nameOf is the name numbered n; "" for 0.
+func (d *Detector) nameOf(n int32) string {
+	if n == 0 {
+		return ""
+	}
+	return d.nameList[n-1]
+}
+
+// lineOf is v's line; nil for none.
+func (d *Detector) lineOf(v *vehicleState) *lineState {
+	if v.line == 0 {
+		return nil
+	}
+	return d.lineList[v.line-1]
+}
+
+// id is v's vehicle id.
+func (d *Detector) id(v *vehicleState) string { return d.vehicles.ids[v.idx] }
 
 // lineState is what the detector keeps of one line.
 type lineState struct {
 	id       string
+	no       int32     // its index in Detector.lineList + 1
 	geom     *lineGeom // nil: learned from the data, no geometry
 	vehicles int       // vehicles on it now
 	heard    presence  // the seconds its vehicles reported in
@@ -293,8 +338,9 @@ var kindBit = map[Kind]uint16{OffRoute: bitOffRoute, NoProgress: bitNoProgress, 
 // none).
 func New(cfg Config, net *network.Network) *Detector {
 	cfg = cfg.withDefaults()
-	d := &Detector{cfg: cfg, lines: map[string]*lineState{}, vehicles: newVehicleIndex(),
-		stations: map[string][2]float64{}, open: map[alertKey]*Alert{}, staleAfterNs: int64(cfg.Stale)}
+	d := &Detector{cfg: cfg, lines: map[string]*lineState{}, vehicles: newVehicleTable(),
+		stations: map[string][2]float64{}, open: map[alertKey]*Alert{}, staleAfterNs: int64(cfg.Stale),
+		names: map[string]int32{}, zoneWords: (len(cfg.Zones) + 63) / 64}
 	if net != nil {
 		for _, st := range net.Stations {
 			d.stations[st.ID] = [2]float64{st.Pos[0], st.Pos[1]}
@@ -319,9 +365,10 @@ func New(cfg Config, net *network.Network) *Detector {
 func (d *Detector) line(id string) *lineState {
 	l, ok := d.lines[id]
 	if !ok {
-		l = &lineState{id: id, terminal: map[string]bool{}, stops: map[stopDir]*stopHeadways{},
+		l = &lineState{id: id, no: int32(len(d.lineList) + 1), terminal: map[string]bool{}, stops: map[stopDir]*stopHeadways{},
 			dirs: map[string]*dirHeadways{}}
 		d.lines[id] = l
+		d.lineList = append(d.lineList, l)
 	}
 	return l
 }
@@ -336,33 +383,28 @@ func (d *Detector) line(id string) *lineState {
 // detection added to reading a record (BenchmarkIngest).
 func (d *Detector) reporter(id string) *vehicleState {
 	prev := d.prev
-	if prev != nil {
-		if v := prev.next; v != nil && v.id == id && v.idx >= 0 {
+	if prev != nil && prev.next != 0 {
+		if slot := prev.next - 1; d.vehicles.ids[slot] == id {
+			v := d.vehicles.at(slot)
 			d.prev = v
 			return v
 		}
 	}
 	v := d.vehicle(id)
-	if prev != nil {
-		prev.next = v
+	if prev != nil && prev.idx >= 0 {
+		prev.next = v.idx + 1
 	}
 	d.prev = v
 	return v
 }
 
+// vehicle is the state of vehicle id, new if it is not known. Vehicles
+// first seen together (a feed lists them in a stable order) get slots
+// together, and so lie together in memory.
 func (d *Detector) vehicle(id string) *vehicleState {
 	v := d.vehicles.get(id)
 	if v == nil {
-		// States are allocated in slabs: vehicles first seen together (a
-		// feed lists them in a stable order) lie together in memory.
-		if len(d.slab) == cap(d.slab) {
-			d.slab = make([]vehicleState, 0, 256)
-		}
-		d.slab = append(d.slab, vehicleState{id: id, seg: -1, idx: int32(len(d.order))})
-		v = &d.slab[len(d.slab)-1]
-		d.vehicles.add(v)
-		d.order = append(d.order, v)
-		d.seen = append(d.seen, 0)
+		v = d.vehicles.add(id)
 	}
 	return v
 }
@@ -411,24 +453,24 @@ func (d *Detector) position(e *model.VehiclePosition, ts int64, out []Alert) []A
 		}
 		if ts-v.lastTS >= d.staleAfterNs && v.open&bitStale == 0 {
 			line := ""
-			if v.line != nil {
-				line = v.line.id
+			if l := d.lineOf(v); l != nil {
+				line = l.id
 			}
-			d.gaps = append(d.gaps, staleGap{id: v.id, line: line, from: v.lastTS, to: ts, lon: v.lon, lat: v.lat})
+			d.gaps = append(d.gaps, staleGap{id: d.id(v), line: line, from: v.lastTS, to: ts, lon: v.lon, lat: v.lat})
 		}
 	}
-	if (v.line == nil && e.Line != "") || (v.line != nil && v.line.id != e.Line) {
+	if l := d.lineOf(v); (l == nil && e.Line != "") || (l != nil && l.id != e.Line) {
 		out = d.changeLine(v, e.Line, e.TS, out)
 	}
 	v.lastTS, v.lat, v.lon = ts, e.Lat, e.Lon
-	d.seen[v.idx] = ts
+	d.vehicles.seen[v.idx] = ts
 	if ts < d.seenLow {
 		d.seenLow = ts
 	}
 	if v.open&bitStale != 0 {
 		out = d.closeVehicle(v, Stale, e.TS, out)
 	}
-	l := v.line
+	l := d.lineOf(v)
 	if l != nil {
 		l.heard.record(ts)
 		if l.geom != nil {
@@ -448,18 +490,19 @@ func (d *Detector) position(e *model.VehiclePosition, ts int64, out []Alert) []A
 // changeLine moves v to another line (or none): what it was judged on
 // there no longer holds.
 func (d *Detector) changeLine(v *vehicleState, line string, at time.Time, out []Alert) []Alert {
-	if v.line != nil {
+	if l := d.lineOf(v); l != nil {
 		for _, k := range []Kind{OffRoute, Late, Early, Bunched, Gapped} {
 			if v.open&kindBit[k] != 0 {
 				out = d.closeVehicle(v, k, at, out)
 			}
 		}
-		v.line.vehicles--
+		l.vehicles--
 	}
-	v.line, v.seg, v.guard, v.offRun, v.lateRun, v.earlRun = nil, -1, guard{}, 0, 0, 0
+	v.line, v.seg, v.guard, v.offRun, v.lateRun, v.earlRun = 0, -1, guard{}, 0, 0, 0
 	if line != "" {
-		v.line = d.line(line)
-		v.line.vehicles++
+		l := d.line(line)
+		v.line = l.no
+		l.vehicles++
 	}
 	return out
 }
@@ -584,36 +627,41 @@ func (d *Detector) drop(v *vehicleState, at time.Time, out []Alert) []Alert {
 			out = d.closeVehicle(v, k, at, out)
 		}
 	}
+	id := d.id(v)
 	for key := range d.open {
-		if key.vehicle == v.id {
+		if key.vehicle == id {
 			out = d.closeAlert(key, at, out)
 		}
 	}
-	if v.line != nil {
-		v.line.vehicles--
+	if l := d.lineOf(v); l != nil {
+		l.vehicles--
+	}
+	if v.cold != 0 {
+		d.colds[v.cold-1] = vehicleCold{}
+		clear(d.zoneSet(v.cold))
+		d.freeCold = append(d.freeCold, v.cold-1)
+	}
+	if d.prev == v {
+		d.prev = nil
 	}
 	d.vehicles.remove(v)
-	last := len(d.order) - 1
-	moved := d.order[last]
-	d.order[v.idx], d.seen[v.idx], moved.idx = moved, d.seen[last], v.idx
-	d.order, d.seen = d.order[:last], d.seen[:last]
-	v.lastTS, v.idx = 0, -1
 	return out
 }
 
 // openVehicle opens kind for v, at its latest position.
 func (d *Detector) openVehicle(v *vehicleState, kind Kind, at time.Time, detail, ahead string, out []Alert) []Alert {
 	v.open |= kindBit[kind]
-	a := Alert{Kind: kind, VehicleID: v.id, Ahead: ahead, At: at, Lat: v.lat, Lon: v.lon, Detail: detail}
-	if v.line != nil {
-		a.Line = v.line.id
+	id := d.id(v)
+	a := Alert{Kind: kind, VehicleID: id, Ahead: ahead, At: at, Lat: v.lat, Lon: v.lon, Detail: detail}
+	if l := d.lineOf(v); l != nil {
+		a.Line = l.id
 	}
-	return d.openAlert(a, alertKey{kind: kind, vehicle: v.id}, out)
+	return d.openAlert(a, alertKey{kind: kind, vehicle: id}, out)
 }
 
 func (d *Detector) closeVehicle(v *vehicleState, kind Kind, at time.Time, out []Alert) []Alert {
 	v.open &^= kindBit[kind]
-	return d.closeAlert(alertKey{kind: kind, vehicle: v.id}, at, out)
+	return d.closeAlert(alertKey{kind: kind, vehicle: d.id(v)}, at, out)
 }
 
 func (d *Detector) openAlert(a Alert, key alertKey, out []Alert) []Alert {
@@ -666,8 +714,8 @@ func (d *Detector) State(vehicleID string) Kind {
 	if v == nil {
 		return ""
 	}
-	if v.line != nil {
-		if _, silent := d.open[alertKey{kind: FeedSilent, line: v.line.id}]; silent {
+	if l := d.lineOf(v); l != nil {
+		if _, silent := d.open[alertKey{kind: FeedSilent, line: l.id}]; silent {
 			return Stale
 		}
 	}

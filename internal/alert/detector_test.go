@@ -2,6 +2,7 @@ package alert
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -416,6 +417,27 @@ func TestZones(t *testing.T) {
 	expect(t, "notice expires", d.Tick(t0.Add(5*time.Minute+2*time.Second)), "zone_enter closed v@depot")
 	expect(t, "a vehicle without a line", d.Apply(pos("car", "", 0, 5000, 0)))
 	expect(t, "car enters", d.Apply(pos("car", "", 1, 1500, 0)), "zone_enter open car@depot")
+}
+
+// Past 64 zones a vehicle's zones take more than a word, and a vehicle
+// forgotten leaves nothing of them to the newcomer that reuses its state.
+func TestManyZonesAndReuse(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Stale = time.Hour
+	for i := range 70 {
+		// Zone i spans x from 100·i to 100·i + 90 metres.
+		lonA, latA := at(float64(100*i), -500)
+		lonB, latB := at(float64(100*i+90), 500)
+		cfg.Zones = append(cfg.Zones, network.Zone{ID: fmt.Sprintf("z%d", i),
+			Geometry: orb.Bound{Min: orb.Point{lonA, latA}, Max: orb.Point{lonB, latB}}.ToPolygon()})
+	}
+	d := New(cfg, testNet())
+	expect(t, "first seen in z66", d.Apply(pos("v", "", 0, 6650, 0)))
+	expect(t, "to z67", d.Apply(pos("v", "", 1, 6750, 0)), "zone_leave open v@z66", "zone_enter open v@z67")
+	d.Apply(model.VehicleRemoved{VehicleID: "v"})
+	expect(t, "newcomer first seen in z3", d.Apply(pos("w", "", 2, 350, 0)))
+	expect(t, "newcomer to z67", d.Apply(pos("w", "", 3, 6750, 0)), "zone_leave open w@z3", "zone_enter open w@z67")
+	expect(t, "newcomer between zones", d.Apply(pos("w", "", 4, 6795, 0)), "zone_enter closed w@z67", "zone_leave open w@z67")
 }
 
 func TestRemovedAndForgotten(t *testing.T) {

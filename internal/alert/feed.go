@@ -267,12 +267,12 @@ func (d *Detector) staleness(t int64, streamSilent bool, out []Alert) []Alert {
 	d.cands = d.cands[:0]
 	if d.seenLow == 0 || t-d.seenLow >= limit {
 		low := int64(0)
-		for i, ts := range d.seen {
+		for i, ts := range d.vehicles.seen {
 			if ts == 0 {
 				continue
 			}
 			if t-ts >= limit {
-				d.cands = append(d.cands, d.order[i])
+				d.cands = append(d.cands, d.vehicles.at(int32(i)))
 			}
 			if low == 0 || ts < low {
 				low = ts
@@ -288,8 +288,8 @@ func (d *Detector) staleness(t int64, streamSilent bool, out []Alert) []Alert {
 			out = d.drop(v, now, out)
 			continue
 		}
-		if v.line != nil && t-max(v.lastTS, v.line.resumed) >= staleAfter {
-			v.line.stale++
+		if l := d.lineOf(v); l != nil && t-max(v.lastTS, l.resumed) >= staleAfter {
+			l.stale++
 		}
 	}
 	for _, l := range d.lines {
@@ -311,11 +311,11 @@ func (d *Detector) staleness(t int64, streamSilent bool, out []Alert) []Alert {
 			continue // forgotten just now, or already stale
 		}
 		from := v.lastTS
-		if v.line != nil {
-			if _, silent := d.open[alertKey{kind: FeedSilent, line: v.line.id}]; silent {
+		if l := d.lineOf(v); l != nil {
+			if _, silent := d.open[alertKey{kind: FeedSilent, line: l.id}]; silent {
 				continue
 			}
-			from = max(from, v.line.resumed)
+			from = max(from, l.resumed)
 		}
 		if t-from >= staleAfter {
 			out = d.openVehicle(v, Stale, stamp(from+staleAfter, t), "no report for "+fmtDuration(time.Duration(t-v.lastTS)), "", out)

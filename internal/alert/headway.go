@@ -64,28 +64,29 @@ func (d *Detector) settleArrivals(t int64, out []Alert) []Alert {
 func (d *Detector) measure(e *model.Arrival, out []Alert) []Alert {
 	v := d.vehicle(e.VehicleID)
 	lineID := e.Line
-	if lineID == "" && v.line != nil {
-		lineID = v.line.id
+	if l := d.lineOf(v); lineID == "" && l != nil {
+		lineID = l.id
 	}
 	if lineID == "" {
 		return out
 	}
-	if v.line == nil {
+	if v.line == 0 {
 		out = d.changeLine(v, lineID, e.TS, out)
 	}
 	l := d.line(lineID)
 	ts := e.TS.UnixNano()
-	if c := v.more(); ts >= c.arrTS {
+	if c := d.more(v); ts >= c.arrTS {
 		// A vehicle that arrives in the other direction has turned at its
 		// previous stop: that is a terminal, for a line without geometry.
-		if l.geom == nil && c.lastStation != "" && c.lastDir != "" && e.Direction != "" && c.lastDir != e.Direction &&
-			!l.terminal[c.lastStation] {
-			l.terminal[c.lastStation] = true
-			if p, ok := d.stations[c.lastStation]; ok {
+		lastStation, lastDir := d.nameOf(c.lastStation), d.nameOf(c.lastDir)
+		if l.geom == nil && lastStation != "" && lastDir != "" && e.Direction != "" && lastDir != e.Direction &&
+			!l.terminal[lastStation] {
+			l.terminal[lastStation] = true
+			if p, ok := d.stations[lastStation]; ok {
 				l.termPts = append(l.termPts, newPlace(p))
 			}
 		}
-		c.lastStation, c.lastDir, c.arrTS = e.StationID, e.Direction, ts
+		c.lastStation, c.lastDir, c.arrTS = d.name(e.StationID), d.name(e.Direction), ts
 	}
 
 	key := stopDir{e.StationID, e.Direction}
@@ -131,10 +132,11 @@ func (d *Detector) measure(e *model.Arrival, out []Alert) []Alert {
 	}
 	agg.sum += headway
 	st.latest, st.measured = headway, true
-	if target <= 0 || ts < v.cold.judgedTS {
+	c := &d.colds[v.cold-1]
+	if target <= 0 || ts < c.judgedTS {
 		return out
 	}
-	v.cold.judgedTS = ts
+	c.judgedTS = ts
 	ratio := headway / target
 	if v.lastTS == 0 {
 		// Known from arrivals only: the alert is placed at the station.
@@ -222,11 +224,13 @@ func (d *Detector) Lines() []LineHeadway {
 		}
 		out = append(out, lh)
 	}
-	for _, v := range d.order {
-		if v.line == nil || v.open&(bitBunched|bitGapped) == 0 {
+	for slot := range d.vehicles.slots() {
+		v := d.vehicles.at(int32(slot))
+		l := d.lineOf(v)
+		if l == nil || v.open&(bitBunched|bitGapped) == 0 {
 			continue
 		}
-		i := slices.IndexFunc(out, func(lh LineHeadway) bool { return lh.Line == v.line.id })
+		i := slices.IndexFunc(out, func(lh LineHeadway) bool { return lh.Line == l.id })
 		if i < 0 {
 			continue
 		}

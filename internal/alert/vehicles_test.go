@@ -9,19 +9,21 @@ import (
 	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
-// The index answers as a map would through adds and removes in any order,
-// growing, and removals that move back the ids probed past them.
-func TestVehicleIndex(t *testing.T) {
+// The table answers as a map would through adds and removes in any order,
+// growing past a page, and removals that move back the ids probed past
+// them; a state stays where it is while others come and go, and freed
+// slots are reused.
+func TestVehicleTable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	x := newVehicleIndex()
+	x := newVehicleTable()
 	want := map[string]*vehicleState{}
 	for i := range 100000 {
 		id := fmt.Sprintf("v%d", rng.IntN(3000))
 		v, ok := want[id]
 		switch {
 		case !ok:
-			v = &vehicleState{id: id}
-			x.add(v)
+			v = x.add(id)
+			v.lastTS = int64(len(id)) // a mark of its own, to see that it stays
 			want[id] = v
 		case rng.IntN(3) == 0:
 			x.remove(v)
@@ -29,12 +31,12 @@ func TestVehicleIndex(t *testing.T) {
 		}
 		if i%1000 == 0 {
 			for id, v := range want {
-				if got := x.get(id); got != v {
-					t.Fatalf("op %d: get(%s) = %p, want %p", i, id, got, v)
+				if got := x.get(id); got != v || x.ids[v.idx] != id || v.lastTS != int64(len(id)) {
+					t.Fatalf("op %d: get(%s) = %p (%+v), want %p", i, id, got, got, v)
 				}
 			}
-			if x.n != len(want) {
-				t.Fatalf("op %d: %d filed, want %d", i, x.n, len(want))
+			if x.n != len(want) || x.slots()-len(x.free) != len(want) {
+				t.Fatalf("op %d: %d filed, %d slots in use, want %d", i, x.n, x.slots()-len(x.free), len(want))
 			}
 		}
 		if got := x.get(id); got != want[id] {
@@ -43,6 +45,9 @@ func TestVehicleIndex(t *testing.T) {
 	}
 	if x.get("nobody") != nil {
 		t.Fatal("an id never filed is found")
+	}
+	if x.slots() > 3000 || x.slots() < pageLen {
+		t.Fatalf("%d slots for at most 3000 vehicles at once", x.slots())
 	}
 }
 
@@ -56,7 +61,7 @@ func TestReporterOrder(t *testing.T) {
 		t.Helper()
 		for _, id := range ids {
 			v := d.vehicles.get(id)
-			if v == nil || v.idx < 0 || d.order[v.idx] != v || v.lastTS != t0.Add(time.Duration(s)*time.Second).UnixNano() {
+			if v == nil || v.idx < 0 || d.vehicles.at(v.idx) != v || d.id(v) != id || v.lastTS != t0.Add(time.Duration(s)*time.Second).UnixNano() {
 				t.Fatalf("second %d: %s is not known as reporting then: %+v", s, id, v)
 			}
 		}
@@ -95,9 +100,9 @@ func TestReporterOrder(t *testing.T) {
 		}
 	}
 	heard(39)
-	for _, v := range d.order {
-		if d.vehicles.get(v.id) != v {
-			t.Fatalf("%s: filed as %p, its state is %p", v.id, d.vehicles.get(v.id), v)
+	for slot, id := range d.vehicles.ids {
+		if id != "" && d.vehicles.get(id) != d.vehicles.at(int32(slot)) {
+			t.Fatalf("%s: filed as %p, its state is %p", id, d.vehicles.get(id), d.vehicles.at(int32(slot)))
 		}
 	}
 }

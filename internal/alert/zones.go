@@ -40,6 +40,13 @@ type zoneSet []uint64
 
 func (s zoneSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
 
+// zoneSet is the zones of the vehicle whose cold part is cold (its index
+// + 1), kept in Detector.zoneBits.
+func (d *Detector) zoneSet(cold int32) zoneSet {
+	i := int(cold-1) * d.zoneWords
+	return d.zoneBits[i : i+d.zoneWords : i+d.zoneWords]
+}
+
 // zoneCrossings compares the zones v is in now with those it was in: each
 // one entered or left is a notice. Where a vehicle is first seen sets what
 // it is in, without notice: it was not seen crossing.
@@ -55,13 +62,15 @@ func (d *Detector) zoneCrossings(v *vehicleState, e *model.VehiclePosition, out 
 			now[i/64] |= 1 << (i % 64)
 		}
 	}
-	c := v.more()
+	c := d.more(v)
+	before := d.zoneSet(v.cold)
 	if !c.zonesKnown {
-		c.zones, c.zonesKnown = append(zoneSet(nil), now...), true
+		copy(before, now)
+		c.zonesKnown = true
 		return out
 	}
 	for i := range d.zones {
-		in, was := now.has(i), c.zones.has(i)
+		in, was := now.has(i), before.has(i)
 		if in == was {
 			continue
 		}
@@ -69,15 +78,15 @@ func (d *Detector) zoneCrossings(v *vehicleState, e *model.VehiclePosition, out 
 		if !in {
 			kind, other = ZoneLeave, ZoneEnter
 		}
-		id := d.zones[i].id
-		out = d.closeAlert(alertKey{kind: other, vehicle: v.id, zone: id}, e.TS, out)
-		out = d.closeAlert(alertKey{kind: kind, vehicle: v.id, zone: id}, e.TS, out)
-		a := Alert{Kind: kind, VehicleID: v.id, Zone: id, At: e.TS, Lat: e.Lat, Lon: e.Lon}
-		if v.line != nil {
-			a.Line = v.line.id
+		id, vid := d.zones[i].id, d.id(v)
+		out = d.closeAlert(alertKey{kind: other, vehicle: vid, zone: id}, e.TS, out)
+		out = d.closeAlert(alertKey{kind: kind, vehicle: vid, zone: id}, e.TS, out)
+		a := Alert{Kind: kind, VehicleID: vid, Zone: id, At: e.TS, Lat: e.Lat, Lon: e.Lon}
+		if l := d.lineOf(v); l != nil {
+			a.Line = l.id
 		}
-		out = d.openAlert(a, alertKey{kind: kind, vehicle: v.id, zone: id}, out)
-		c.zones[i/64] ^= 1 << (i % 64)
+		out = d.openAlert(a, alertKey{kind: kind, vehicle: vid, zone: id}, out)
+		before[i/64] ^= 1 << (i % 64)
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetwatch/fleetwatch/internal/alert"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
@@ -15,21 +16,30 @@ import (
 // vehicle sends two full reports through the real decode path, as a live
 // feed would: the state must not keep both.
 func BenchmarkMemoryPerVehicle(b *testing.B) {
-	for _, n := range []int{10_000, 100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("vehicles=%d", n), func(b *testing.B) {
-			for range b.N {
-				perVehicle := measureStore(n)
-				b.ReportMetric(perVehicle, "B/vehicle")
-			}
-		})
+	for _, alerts := range []bool{false, true} {
+		for _, n := range []int{10_000, 100_000, 1_000_000} {
+			b.Run(fmt.Sprintf("alerts=%t/vehicles=%d", alerts, n), func(b *testing.B) {
+				for range b.N {
+					perVehicle := measureStore(n, alerts)
+					b.ReportMetric(perVehicle, "B/vehicle")
+				}
+			})
+		}
 	}
 }
 
-func measureStore(n int) float64 {
+// measureStore is the heap per vehicle of a store of n vehicles; with
+// alerts, the live screen's detector (default thresholds) judges them too.
+func measureStore(n int, alerts bool) float64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	s := NewStore(Options{})
+	var o Options
+	if alerts {
+		cfg := alert.DefaultConfig()
+		o.Alerts = &cfg
+	}
+	s := NewStore(o)
 	batch := make([]model.Record, 0, 512)
 	ts := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	for round := range 2 {
