@@ -1,0 +1,62 @@
+package alert
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The trail's answer agrees with every report kept, to within trailStep
+// (and half a metre of rounding): all reports since it are within radius
+// + trailStep of the latest, and when it is later than the trail's oldest
+// mark, one just before it was further than radius - trailStep. Walks
+// that stand, creep and jump, far enough that the origin moves many times,
+// north across latitudes (where a degree of longitude shrinks).
+func TestTrailAgreesWithReports(t *testing.T) {
+	const radius = 60.0
+	type report struct {
+		lon, lat float64
+		ts       int64
+	}
+	dist := func(a, b report) float64 {
+		dx := (a.lon - b.lon) * math.Cos(b.lat*math.Pi/180) * metresPerDegLon
+		dy := (a.lat - b.lat) * metresPerDegLat
+		return math.Hypot(dx, dy)
+	}
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		var tr trail
+		var reports []report
+		r := report{lon: -87.6, lat: 41.8 + float64(seed), ts: 1e18}
+		for i := range 4000 {
+			switch k := rng.IntN(10); {
+			case k < 4: // stand
+			case k < 8: // creep
+				r.lon += (rng.Float64() - 0.5) * 40 / 83000
+				r.lat += (rng.Float64() - 0.3) * 40 / metresPerDegLat
+			default: // jump
+				r.lon += (rng.Float64() - 0.5) * 3000 / 83000
+				r.lat += rng.Float64() * 2000 / metresPerDegLat
+			}
+			r.ts += int64(rng.IntN(30)+1) * 1e9
+			reports = append(reports, r)
+			since := tr.add(r.lon, r.lat, r.ts, radius, r.ts)
+			// exact is the first report from which on all are within d.
+			exact := func(d float64) int64 {
+				j := len(reports) - 1
+				for j > 0 && dist(reports[j-1], r) <= d {
+					j--
+				}
+				return reports[j].ts
+			}
+			if lo := exact(radius + trailStep + 0.5); since < lo {
+				t.Fatalf("seed %d report %d: since %d, but a report after it is more than %.1f m away (from %d)",
+					seed, i, since, radius+trailStep+0.5, lo)
+			}
+			oldest := tr.base + int64(tr.marks[(int(tr.head)+trailLen-int(tr.n))%trailLen].t)*1e8
+			if hi := exact(radius - trailStep - 0.5); since > hi && since > oldest {
+				t.Fatalf("seed %d report %d: since %d, but all reports from %d are within %.1f m", seed, i, since, hi, radius-trailStep-0.5)
+			}
+		}
+	}
+}
