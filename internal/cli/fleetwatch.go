@@ -429,6 +429,7 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	defer w.close()
+	defer governHeap()()
 	w.cfg.Retry = true // the screen waits for the brokers and says why they are missing
 	consumer := kafka.NewConsumer(w.cfg)
 	ctx, cancel := context.WithCancel(context.Background())

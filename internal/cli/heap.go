@@ -8,18 +8,20 @@ import (
 	"time"
 )
 
-// governHeap keeps the heap near what is live, for snapshot: a one-shot
-// read on a headless box, where memory is what runs out. Go lets the heap
-// grow to twice the live heap between collections and returns little of
-// it to the system, so a snapshot of a million vehicles (about 240 MB
-// live) peaked at 0.73 GB. Every quarter second this sets the collector's
-// soft memory limit to the live heap and a quarter again (at least 64 MB
-// more): a large fleet is collected sooner, a small one no more often than
-// before. The vehicle table holds no pointers, so a collection does not
-// scan the fleet. The live screen and serve do without it: there the alert
-// detector's state, which has pointers, made collections take most of the
-// CPU at a million vehicles and ingest fell behind (BENCHMARKS.md). A
-// GOMEMLIMIT the user set is left alone. The returned function stops it.
+// governHeap keeps the heap near what is live, for snapshot and the live
+// screen: on a headless box, or an operator's laptop watching a national
+// fleet, memory is what runs out. Go lets the heap grow to twice the live
+// heap between collections and returns little of it to the system, so a
+// snapshot of a million vehicles (about 240 MB live) peaked at 0.73 GB.
+// Every quarter second this sets the collector's soft memory limit to the
+// live heap and a quarter again (at least 64 MB more): a large fleet is
+// collected sooner, a small one no more often than before. The vehicle
+// table and the alert detector's states hold no pointers, so a collection
+// does not scan the fleet; while the detector's states had pointers, the
+// governed live screen spent most of its CPU collecting at a million
+// vehicles (BENCHMARKS.md). serve does without it: its many viewers'
+// garbage, not the fleet, is what its heap holds. A GOMEMLIMIT the user
+// set is left alone. The returned function stops it.
 func governHeap() func() {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
