@@ -429,7 +429,7 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	defer w.close()
-	defer governHeap()()
+	defer paceHeap()()
 	w.cfg.Retry = true // the screen waits for the brokers and says why they are missing
 	consumer := kafka.NewConsumer(w.cfg)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -454,7 +454,7 @@ func runTUI(args []string, stdin io.Reader, stdout io.Writer) error {
 }
 
 func runSnapshot(args []string, stdout, stderr io.Writer) error {
-	defer governHeap()()
+	defer capHeap()()
 	fs := pflag.NewFlagSet(prog+" snapshot", pflag.ContinueOnError)
 	var f watchFlags
 	f.register(fs, "earliest")
