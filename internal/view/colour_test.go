@@ -2,10 +2,12 @@ package view
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
 	"github.com/fleetwatch/fleetwatch/internal/alert"
@@ -71,6 +73,31 @@ func TestGoldenColourFrames(t *testing.T) {
 				checkFits(t, got, 120, 40)
 				golden(t, name, got+"\n")
 			})
+		}
+	}
+}
+
+// A style made of a converted colour writes what one made of the hex
+// writes, in every profile, for the screen's colours, every line colour a
+// network may give and strings that are no colour.
+func TestTermColorWritesTheSameSequences(t *testing.T) {
+	hexes := []string{"#ffffff", "#30475e", "#8a8a8a", "#ff5f5f", "#5fd75f", "#000000", "#0a0b0c", "#7f7f7f", "#ee0000",
+		"", "red", "#12345", "#gggggg", "12"}
+	for _, l := range network.Default().Lines {
+		hexes = append(hexes, lineColorOf(l))
+	}
+	for i := range 64 {
+		hexes = append(hexes, network.ColorFor(fmt.Sprint("line-", i)))
+	}
+	for _, p := range []termenv.Profile{termenv.ANSI256, termenv.ANSI, termenv.TrueColor, termenv.Ascii} {
+		r := lipgloss.NewRenderer(io.Discard)
+		r.SetColorProfile(p)
+		for _, h := range hexes {
+			want := r.NewStyle().Bold(true).Foreground(lipgloss.Color(h)).Background(lipgloss.Color(h)).Render("x")
+			c := termColor(p, h)
+			if got := r.NewStyle().Bold(true).Foreground(c).Background(c).Render("x"); got != want {
+				t.Errorf("profile %v, %q: %q, want %q", p, h, got, want)
+			}
 		}
 	}
 }
