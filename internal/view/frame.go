@@ -103,6 +103,8 @@ type Screen struct {
 	r                          *lipgloss.Renderer
 	profile                    termenv.Profile
 	titleText                  string
+	zones                      *zoneSet    // the network's, ready for point tests
+	zoneProbe                  vehiclesKey // scratch: the key of the frame's vehicles
 }
 
 // termColor is a hex colour as the terminal's profile shows it, converted
@@ -167,6 +169,7 @@ func (s *Screen) SetNetwork(net *network.Network) {
 
 func (s *Screen) setNet(net *network.Network) {
 	s.net = net
+	s.zones = newZoneSet(net.Zones)
 	s.swatch = make(map[string]lipgloss.Style, len(net.Lines))
 	s.stationNames = make(map[string]string, len(net.Stations))
 	s.stationLines = make(map[string][]string, len(net.Stations))
