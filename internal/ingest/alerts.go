@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"time"
 
 	"github.com/fleetwatch/fleetwatch/internal/alert"
@@ -104,9 +105,24 @@ func (s *Store) tick(now time.Time) {
 }
 
 func (s *Store) emit(as []alert.Alert) {
-	if len(as) > 0 && s.opts.OnAlert != nil {
+	if len(as) == 0 {
+		return
+	}
+	// The detector reports every alert that opens or closes: the open
+	// ones have changed, and Alerts takes them again.
+	s.openAlerts.fresh = false
+	if s.opts.OnAlert != nil {
 		s.opts.OnAlert(as)
 	}
+}
+
+// openAlerts is the open alerts as last taken from the detector, shared
+// by every reader until an alert opens or closes. With thousands open
+// (an aged fleet runs late), each viewer's copy every frame cost serve
+// more than drawing it, and their memory most of its 870 MB.
+type openAlerts struct {
+	list  []alert.Alert
+	fresh bool
 }
 
 // ExpectPartition tells the detector's clock of a partition about to be
@@ -154,13 +170,20 @@ func (s *Store) TickAlerts(now time.Time) {
 }
 
 // Alerts returns the open alerts, newest first; nil without a detector.
+// The list is shared by every caller until the open alerts change: do not
+// modify it. It is the store's own copy, taken once per change, so it does
+// not depend on how the detector keeps its list.
 func (s *Store) Alerts() []alert.Alert {
 	if s.alerts == nil {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]alert.Alert(nil), s.alerts.Open()...)
+	if !s.openAlerts.fresh {
+		s.openAlerts.list = slices.Clip(append([]alert.Alert(nil), s.alerts.Open()...))
+		s.openAlerts.fresh = true
+	}
+	return s.openAlerts.list
 }
 
 // AlertLines is each line's headway as the detector judges it; nil without

@@ -27,8 +27,9 @@ type Store struct {
 	// learner draws the network from the data when no file gives one.
 	learner *learn.Cached
 	// alerts judges the fleet when asked to, on the data's clock.
-	alerts *alert.Detector
-	clock  alertClock
+	alerts     *alert.Detector
+	clock      alertClock
+	openAlerts openAlerts // what Alerts shares (alerts.go)
 	// expired is the wall time of the latest Expire: frames come many
 	// times a second, and one Expire may visit every vehicle.
 	expired time.Time

@@ -1,12 +1,15 @@
 package ingest
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fleetwatch/fleetwatch/internal/alert"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 )
 
@@ -187,4 +190,44 @@ func sameView(a, b model.Vehicles) bool {
 		break
 	}
 	return pa != nil && pa == pb
+}
+
+// Readers between two changes of the open alerts share one list of them
+// (serve's viewers cost one copy per change, not one each a frame); when an
+// alert opens or closes the next reader gets a new list, and a list handed
+// out before does not change.
+func TestReadersShareTheOpenAlertsUntilTheyChange(t *testing.T) {
+	cfg := alert.DefaultConfig()
+	s := NewStore(Options{Alerts: &cfg})
+	now := time.Now()
+	var batch []model.Record
+	for i := range 30 { // the stream is judged once it has been heard enough
+		batch = append(batch, vehicle(fmt.Sprint("v", i), now.Add(time.Duration(i-30)*time.Second)))
+	}
+	s.Handle(batch)
+	if got := s.Alerts(); len(got) != 0 {
+		t.Fatalf("alerts before any silence: %+v", got)
+	}
+	s.TickAlerts(now.Add(time.Second))
+	s.TickAlerts(now.Add(20 * time.Minute)) // the vehicles, and the feed, fall silent
+	first := s.Alerts()
+	if len(first) == 0 {
+		t.Fatal("no alert after 20 minutes of silence")
+	}
+	kept := slices.Clone(first)
+	if second := s.Alerts(); &second[0] != &first[0] || len(second) != len(first) {
+		t.Fatal("two readers of unchanged alerts got two lists")
+	}
+	s.Handle([]model.Record{vehicle("v1", now.Add(20*time.Minute))}) // the feed speaks again
+	s.TickAlerts(now.Add(20*time.Minute + 2*time.Second))
+	third := s.Alerts()
+	if slices.Equal(third, first) {
+		t.Fatalf("alerts unchanged after a report: %+v", third)
+	}
+	if !slices.Equal(first, kept) {
+		t.Fatal("a list handed out earlier changed")
+	}
+	if again := s.Alerts(); &again[0] != &third[0] {
+		t.Fatal("no change, yet a new list")
+	}
 }

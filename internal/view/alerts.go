@@ -9,27 +9,73 @@ import (
 	"github.com/fleetwatch/fleetwatch/internal/geo"
 )
 
-// vehicleStates ranks each vehicle's open alerts into the one its marker
+// alertIndex is what frames derive from the open alerts alone: each
+// vehicle's marker, the silent feeds, the status bar's counts. With
+// thousands of alerts open, every viewer building it every frame cost
+// serve a third of its CPU; it is built once per list of alerts (the store
+// shares one list until an alert opens or closes) and shared, read only.
+type alertIndex struct {
+	// states is each vehicle's most urgent alert, silent the lines (""
+	// the whole stream) whose feed is silent.
+	states map[string]alert.Kind
+	silent map[string]bool
+	counts string        // by kind, most urgent first: "⚑ 2 off_route 1 late"; "" for none
+	feeds  []alert.Alert // feed_silent alerts, in the list's order
+}
+
+// alertMemo shares indexes between screens. The key is the list itself,
+// told by its first element's address and its length: the lists come from
+// the store, shared and never modified (Frame.Alerts), and an entry holds
+// its list, so no other list can start at that address while it is kept.
+var alertMemo = memo[[]alert.Alert, *alertIndex]{size: 4, same: func(a, b []alert.Alert) bool {
+	return len(a) == len(b) && &a[0] == &b[0]
+}}
+
+var noAlerts = &alertIndex{}
+
+// indexAlerts returns the index of open, computed once per list.
+func indexAlerts(open []alert.Alert) *alertIndex {
+	if len(open) == 0 {
+		return noAlerts
+	}
+	return alertMemo.get(open, func(k []alert.Alert) []alert.Alert { return k },
+		func() *alertIndex { return newAlertIndex(open) })
+}
+
+// newAlertIndex ranks each vehicle's open alerts into the one its marker
 // shows, the most urgent first (alert.Kinds' order); a vehicle of a line
 // whose feed is silent is stale.
-func vehicleStates(open []alert.Alert) (map[string]alert.Kind, map[string]bool) {
+func newAlertIndex(open []alert.Alert) *alertIndex {
 	rank := make(map[alert.Kind]int, len(alert.Kinds))
 	for i, k := range alert.Kinds {
 		rank[k] = i + 1
 	}
-	states := map[string]alert.Kind{}
-	silent := map[string]bool{}
+	x := &alertIndex{states: map[string]alert.Kind{}, silent: map[string]bool{}}
+	n := map[alert.Kind]int{}
 	for _, a := range open {
+		n[a.Kind]++
+		if a.Kind == alert.FeedSilent {
+			x.feeds = append(x.feeds, a)
+		}
 		switch {
 		case a.Kind == alert.FeedSilent && a.VehicleID == "":
-			silent[a.Line] = true // "" for the whole stream
+			x.silent[a.Line] = true // "" for the whole stream
 		case a.VehicleID != "" && a.Kind != alert.ZoneEnter && a.Kind != alert.ZoneLeave:
-			if old, ok := states[a.VehicleID]; !ok || rank[a.Kind] < rank[old] {
-				states[a.VehicleID] = a.Kind
+			if old, ok := x.states[a.VehicleID]; !ok || rank[a.Kind] < rank[old] {
+				x.states[a.VehicleID] = a.Kind
 			}
 		}
 	}
-	return states, silent
+	var parts []string
+	for _, k := range alert.Kinds {
+		if n[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[k], k))
+		}
+	}
+	if len(open) > 0 {
+		x.counts = "⚑ " + strings.Join(parts, " ")
+	}
+	return x
 }
 
 // Markers of vehicles with an alert: a shape per judgement, so that it
@@ -63,11 +109,22 @@ func alertMark(k alert.Kind) (rune, geo.Color, bool) {
 
 // alertsPanel lists the open alerts, newest first, with their age, kind,
 // vehicle or line and what is wrong; the cursor marks the selected one.
+// Only the rows that fit are written: thousands may be open.
 func (s *Screen) alertsPanel(f Frame, w, h int) []string {
-	head := s.bold.Render(fmt.Sprintf("%-5s %-11s %-10s %s", "AGE", "ALERT", "VEHICLE", "LINE / DETAIL"))
-	var rows []string
+	head := []string{" " + s.bold.Render(fmt.Sprintf("%-5s %-11s %-10s %s", "AGE", "ALERT", "VEHICLE", "LINE / DETAIL"))}
+	if len(f.Alerts) == 0 {
+		return scrolled(head, []string{" " + s.dim.Render("no open alerts")}, -1, w, h)
+	}
 	sel := -1
 	for i, a := range f.Alerts {
+		if hasAlertID(a, f.SelectedAlert) {
+			sel = i
+		}
+	}
+	body := max(h-len(head), 0)
+	start := scrollTo(sel, len(f.Alerts), body)
+	rows := make([]string, 0, min(body, len(f.Alerts)))
+	for _, a := range f.Alerts[start:min(len(f.Alerts), start+body)] {
 		who := a.VehicleID
 		if who == "" {
 			who = "—"
@@ -84,18 +141,32 @@ func (s *Screen) alertsPanel(f Frame, w, h int) []string {
 		}
 		row := fmt.Sprintf("%-5s %-11s %-10s %s", shortDur(max(f.Snap.AsOf.Sub(a.At), 0)), a.Kind,
 			fit(safe(who), 10), safe(what))
-		if AlertID(a) == f.SelectedAlert {
-			sel = i
+		if hasAlertID(a, f.SelectedAlert) {
 			row = s.bold.Render("▸" + row)
 		} else {
 			row = " " + row
 		}
 		rows = append(rows, row)
 	}
-	if len(rows) == 0 {
-		rows = []string{" " + s.dim.Render("no open alerts")}
+	return scrolled(head, rows, -1, w, h)
+}
+
+// hasAlertID reports whether AlertID(a) == id, without building the id:
+// the alerts pane looks for its cursor among every open alert each frame.
+func hasAlertID(a alert.Alert, id string) bool {
+	for i, part := range [...]string{string(a.Kind), a.VehicleID, a.Line, a.Zone, a.Stream} {
+		if i > 0 {
+			if id == "" || id[0] != '|' {
+				return false
+			}
+			id = id[1:]
+		}
+		if !strings.HasPrefix(id, part) {
+			return false
+		}
+		id = id[len(part):]
 	}
-	return scrolled([]string{" " + head}, rows, sel, w, h)
+	return id == ""
 }
 
 // AlertID names an alert for the alerts pane's cursor (Frame.SelectedAlert):
@@ -110,26 +181,13 @@ func (s *Screen) alertCounts(open []alert.Alert) string {
 	if len(open) == 0 {
 		return ""
 	}
-	n := map[alert.Kind]int{}
-	for _, a := range open {
-		n[a.Kind]++
-	}
-	var parts []string
-	for _, k := range alert.Kinds {
-		if n[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[k], k))
-		}
-	}
-	return s.warn.Render("⚑ " + strings.Join(parts, " "))
+	return s.warn.Render(indexAlerts(open).counts)
 }
 
 // feedBanner is the line over the map while a feed is silent.
 func feedBanner(open []alert.Alert, now time.Time) string {
 	var who []string
-	for _, a := range open {
-		if a.Kind != alert.FeedSilent {
-			continue
-		}
+	for _, a := range indexAlerts(open).feeds {
 		name := a.Line
 		switch {
 		case a.Stream != "":

@@ -74,7 +74,9 @@ type Frame struct {
 	// Replay, when set, is the replay clock shown instead of the status bar.
 	Replay *TimeBar
 	// Alerts are the open alerts, newest first; SelectedAlert the alerts
-	// pane's cursor (AlertID).
+	// pane's cursor (AlertID). The list is read only, and must not change
+	// once drawn: what screens derive from it is kept, for all of them, for
+	// as long as the list is in use (ingest.Store.Alerts gives such lists).
 	Alerts        []alert.Alert
 	SelectedAlert string
 	// LineHealth is each line's headway as the detector judges it.

@@ -83,14 +83,18 @@ type Map struct {
 	pts        []orb.Point // scratch: the points the data fit looks at
 	buf        []byte
 	// states are the vehicles' most urgent open alerts, silent the lines
-	// ("" the whole stream) whose feed is silent: set per frame.
+	// ("" the whole stream) whose feed is silent: set per frame, shared
+	// with other screens (alertIndex), read only.
 	states map[string]alert.Kind
 	silent map[string]bool
 }
 
-// SetAlerts gives the map the open alerts its markers show.
+// SetAlerts gives the map the open alerts its markers show (read only:
+// what the map derives from them is shared with other screens drawing the
+// same list).
 func (m *Map) SetAlerts(open []alert.Alert) {
-	m.states, m.silent = vehicleStates(open)
+	x := indexAlerts(open)
+	m.states, m.silent = x.states, x.silent
 }
 
 // Density says when vehicles are drawn as shaded cells (how many each cell

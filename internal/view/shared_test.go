@@ -3,13 +3,17 @@ package view
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/muesli/termenv"
 	"github.com/paulmach/orb"
 
+	"github.com/fleetwatch/fleetwatch/internal/alert"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 )
@@ -132,4 +136,78 @@ func TestCompassTableFollowsTheView(t *testing.T) {
 			t.Fatalf("view %v: shared %+v, counted %+v", view, got, want)
 		}
 	}
+}
+
+// hasAlertID is AlertID(a) == id, also where fields hold the separator.
+func TestHasAlertID(t *testing.T) {
+	as := []alert.Alert{{Kind: alert.Late, VehicleID: "v1", Line: "red"}, {Kind: alert.FeedSilent, Stream: "vehicles"},
+		{Kind: alert.ZoneEnter, VehicleID: "a|b", Zone: "z"}, {Kind: alert.Late, VehicleID: "a", Line: "b|"}, {}}
+	ids := []string{"", "late", "late|v1|red||", "late|v1|red|", "late|v1|red|||", "feed_silent||||vehicles",
+		"zone_enter|a|b||z|", "zone_enter|a|b|z|", "late|a|b|||", "late|a||b||", "||||"}
+	for _, a := range as {
+		ids = append(ids, AlertID(a))
+	}
+	for _, a := range as {
+		for _, id := range ids {
+			if got, want := hasAlertID(a, id), AlertID(a) == id; got != want {
+				t.Errorf("hasAlertID(%+v, %q) = %v", a, id, got)
+			}
+		}
+	}
+}
+
+// Each frame draws the open alerts, newest first, through the shared
+// index: the same as indexing them anew, also after the list changes.
+func TestAlertIndexPerList(t *testing.T) {
+	first := []alert.Alert{{Kind: alert.Late, VehicleID: "v1", Line: "red"}, {Kind: alert.OffRoute, VehicleID: "v1", Line: "red"},
+		{Kind: alert.FeedSilent, Line: "blue"}}
+	second := append(slices.Clone(first[:1]), alert.Alert{Kind: alert.Early, VehicleID: "v2"})
+	for _, open := range [][]alert.Alert{first, second, first} {
+		got, want := indexAlerts(open), newAlertIndex(open)
+		if fmt.Sprint(*got) != fmt.Sprint(*want) {
+			t.Fatalf("shared %+v, new %+v", *got, *want)
+		}
+		if again := indexAlerts(open); again != got {
+			t.Error("one list indexed twice")
+		}
+	}
+	if x := indexAlerts(second); x.states["v1"] != alert.Late || x.states["v2"] != alert.Early || len(x.silent) != 0 {
+		t.Errorf("second list: %+v", *x)
+	}
+}
+
+// The alerts pane writes only the rows that fit, scrolled to its cursor:
+// the same lines as writing them all.
+func TestAlertsPaneScrollsToItsCursor(t *testing.T) {
+	var open []alert.Alert
+	for i := range 500 {
+		open = append(open, alert.Alert{Kind: alert.Late, VehicleID: fmt.Sprintf("v%03d", i), Line: "red", At: fixedTime.Add(-time.Duration(i) * time.Second)})
+	}
+	s := NewScreen(network.Default(), termenv.Ascii, nil)
+	for _, sel := range []string{"", AlertID(open[0]), AlertID(open[250]), AlertID(open[499]), "nothing"} {
+		f := Frame{Alerts: open, SelectedAlert: sel, Snap: model.Snapshot{AsOf: fixedTime}}
+		got, want := s.alertsPanel(f, 60, 30), allAlertRows(s, f, 60, 30)
+		if !slices.Equal(got, want) {
+			t.Fatalf("cursor %q:\n%s\nwant\n%s", sel, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// allAlertRows is the alerts pane as it was written before: every row,
+// then the part that fits.
+func allAlertRows(s *Screen, f Frame, w, h int) []string {
+	head := s.bold.Render(fmt.Sprintf("%-5s %-11s %-10s %s", "AGE", "ALERT", "VEHICLE", "LINE / DETAIL"))
+	var rows []string
+	sel := -1
+	for i, a := range f.Alerts {
+		row := fmt.Sprintf("%-5s %-11s %-10s %s", shortDur(max(f.Snap.AsOf.Sub(a.At), 0)), a.Kind, fit(safe(a.VehicleID), 10), safe(a.Line))
+		if AlertID(a) == f.SelectedAlert {
+			sel = i
+			row = s.bold.Render("▸" + row)
+		} else {
+			row = " " + row
+		}
+		rows = append(rows, row)
+	}
+	return scrolled([]string{" " + head}, rows, sel, w, h)
 }
