@@ -150,9 +150,17 @@ type Model struct {
 	rejects bool
 	window  time.Duration
 
-	pane      view.Pane
-	sort      view.SortKey
-	selected  string // vehicle id
+	pane     view.Pane
+	sort     view.SortKey
+	selected string // vehicle id
+	selSlot  int    // where the selected vehicle was last found (model.Vehicles.At): a hint
+	// gone is set while the selected vehicle is not in the fleet (expired
+	// or removed), lookedAt when it was last looked for: finding an id
+	// that is not there visits every vehicle, so a gone one is looked for
+	// again once a second, not on every frame, and not at all by the map
+	// and the details pane.
+	gone      bool
+	lookedAt  time.Time
 	station   string // station board cursor
 	following bool
 	history   []model.VehiclePosition // the selected vehicle's reports, oldest first
@@ -209,7 +217,7 @@ func New(src Source, net *network.Network, profile termenv.Profile, stale time.D
 	in := textinput.New()
 	in.Prompt = "/"
 	in.CharLimit = 64
-	return Model{src: src, keys: keys, frame: time.Second / DefaultFPS, stale: stale,
+	return Model{src: src, keys: keys, frame: time.Second / DefaultFPS, stale: stale, selSlot: -1,
 		screen: view.NewScreen(net, profile, keys.helpLines()), w: 80, h: 24, search: in}
 }
 
@@ -231,15 +239,28 @@ func (m *Model) selectVehicle(id string) {
 	if id != m.selected {
 		m.history = nil
 	}
-	m.selected = id
+	m.selected, m.gone = id, false
 	if id == "" {
 		m.following = false
 	}
 }
 
-// vehicle returns the selected vehicle in the current snapshot.
+// goneRecheck is how often a selected vehicle that left the fleet is
+// looked for again, in case it comes back.
+const goneRecheck = time.Second
+
+// vehicle returns the selected vehicle in the current snapshot: where it
+// was last found, else by a search of every vehicle.
 func (m *Model) vehicle() (model.VehiclePosition, bool) {
-	return m.snap.Vehicles.Find(m.selected)
+	var v model.VehiclePosition
+	if m.selected == "" {
+		return v, false
+	}
+	vs := m.snap.Vehicles
+	if vs.ID(m.selSlot) != m.selected {
+		m.selSlot = vs.Slot(m.selected)
+	}
+	return v, vs.At(m.selSlot, &v)
 }
 
 // move moves the cursor of the vehicles or stations pane by delta rows.
@@ -443,10 +464,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			case m.selected == "":
 				m.say("nothing to follow: select a vehicle first (tab, / or a click)")
 			default:
-				m.following = true
-				if v, ok := m.vehicle(); ok {
-					m.screen.Map().CenterOn(v.Lon, v.Lat)
+				v, ok := m.vehicle()
+				if !ok {
+					m.say(m.selected + " is not in the fleet: nothing to follow")
+					break
 				}
+				m.following = true
+				m.screen.Map().CenterOn(v.Lon, v.Lat)
 				m.say("following " + m.selected + " (f stops)")
 			}
 		case key.Matches(msg, m.keys.Density):
@@ -479,7 +503,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.etas = nil
 		if es, ok := m.src.(ETASource); ok {
 			switch {
-			case m.pane == view.PaneDetails && m.selected != "":
+			case m.pane == view.PaneDetails && m.selected != "" && !m.gone:
 				m.etas = es.VehicleETAs(m.selected)
 			case m.pane == view.PaneStations && m.station != "":
 				m.etas = es.StationETAs(m.station, m.snap.AsOf)
@@ -535,7 +559,7 @@ func (m Model) View() (out string) {
 		clock = m.snap.AsOf // the data's clock where the store uses it (the demo)
 	}
 	f := view.Frame{Snap: m.snap, Status: m.stat, Help: m.help, Now: clock, Stale: m.stale,
-		Pane: m.pane, Selected: m.selected, SelectedStation: m.station, Sort: m.sort, History: m.history,
+		Pane: m.pane, Selected: m.selected, Gone: m.gone, SelectedStation: m.station, Sort: m.sort, History: m.history,
 		Window: m.window, Message: m.message, Alerts: m.alerts, SelectedAlert: m.alert,
 		LineHealth: m.lineHealth, ETAs: m.etas}
 	if m.searching {
@@ -585,14 +609,31 @@ func (m *Model) replayKey(pl Player, msg tea.KeyMsg) bool {
 }
 
 // track follows the selected vehicle: its new reports go to its history,
-// and the map moves with it when following.
+// and the map moves with it when following. When it leaves the fleet the
+// status bar says so and following stops; the selection stays, with its
+// history, and the vehicle is picked up again if it comes back.
 func (m *Model) track() {
-	if m.selected == "" {
+	if m.selected == "" || m.gone && m.now.Sub(m.lookedAt) < goneRecheck && !m.now.Before(m.lookedAt) {
 		return
 	}
 	v, ok := m.vehicle()
 	if !ok {
+		if !m.gone {
+			msg := m.selected + " left the fleet"
+			if n := len(m.history); n > 0 {
+				msg += " (last report " + m.history[n-1].TS.UTC().Format("15:04:05Z") + ")"
+			}
+			if m.following {
+				msg += "; stopped following"
+			}
+			m.say(msg)
+		}
+		m.gone, m.lookedAt, m.following = true, m.now, false
 		return
+	}
+	if m.gone {
+		m.gone = false
+		m.say(m.selected + " is back in the fleet")
 	}
 	if n := len(m.history); n == 0 || !m.history[n-1].TS.Equal(v.TS) {
 		m.history = append(m.history, v)

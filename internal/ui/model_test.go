@@ -279,3 +279,65 @@ func TestIdleFramesKeepTheSparklineTimeScale(t *testing.T) {
 		t.Fatalf("an idle frame of %v added %d points, want about %d", idleFrame, got, idleFrame*DefaultFPS/time.Second)
 	}
 }
+
+// A selected vehicle that leaves the fleet (expired or removed): the
+// status bar says so, following stops, the details pane says where it was
+// last; the selection stays. It is looked for again once a second, not
+// every frame (each look visits every vehicle), and found when it comes back.
+func TestSelectedVehicleLeavesTheFleetAndComesBack(t *testing.T) {
+	src := &fakeSource{fleet: model.NewFleet()}
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	src.fleet.Apply(model.VehiclePosition{VehicleID: "red-01", Line: "red", Lat: 42.0, Lon: -87.66, TS: now})
+	src.fleet.Apply(model.VehiclePosition{VehicleID: "blue-01", Line: "blue", Lat: 41.88, Lon: -87.63, TS: now})
+	var m tea.Model = New(src, network.Default(), termenv.Ascii, time.Minute)
+	m, _ = m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	at := now
+	frame := func(d time.Duration) string {
+		t.Helper()
+		at = at.Add(d)
+		m, _ = m.Update(frameMsg(at))
+		return m.View()
+	}
+	frame(0)
+	for _, k := range []string{"/", "r", "e", "d", "-", "0", "1", "enter", "f"} {
+		m, _ = m.Update(key1(k))
+	}
+	if v := frame(time.Second / 15); !strings.Contains(v, "◉") || !m.(Model).following {
+		t.Fatalf("red-01 not selected and followed:\n%s", v)
+	}
+
+	src.fleet.Apply(model.VehicleRemoved{VehicleID: "red-01"})
+	v := frame(time.Second / 15)
+	gone := m.(Model)
+	if !gone.gone || gone.following || gone.selected != "red-01" {
+		t.Fatalf("after it left: gone %v, following %v, selected %q", gone.gone, gone.following, gone.selected)
+	}
+	for _, want := range []string{"red-01 left the fleet (last report 10:00:00Z); stopped following",
+		"not in the fleet any more", "last seen  10:00:00Z at 42.00000, -87.66000"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("no %q on the screen:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "◉") {
+		t.Errorf("a vehicle drawn as selected:\n%s", v)
+	}
+
+	// Back within the second: not looked for yet.
+	src.fleet.Apply(model.VehiclePosition{VehicleID: "red-01", Line: "red", Lat: 42.0, Lon: -87.66, TS: now.Add(time.Minute)})
+	for range 10 {
+		if v := frame(time.Second / 15); !m.(Model).gone || strings.Contains(v, "◉") {
+			t.Fatalf("looked for again within a second of leaving:\n%s", v)
+		}
+	}
+	v = frame(time.Second / 2) // over a second after it was last looked for
+	if m.(Model).gone || !strings.Contains(v, "red-01 is back in the fleet") || !strings.Contains(v, "◉") {
+		t.Fatalf("back in the fleet, not found a second later:\n%s", v)
+	}
+	// f on a vehicle that is gone does not pretend to follow it.
+	src.fleet.Apply(model.VehicleRemoved{VehicleID: "red-01"})
+	frame(time.Second / 15)
+	m, _ = m.Update(key1("f"))
+	if v := frame(time.Second / 15); m.(Model).following || !strings.Contains(v, "red-01 is not in the fleet: nothing to follow") {
+		t.Fatalf("f on a vehicle that left:\n%s", v)
+	}
+}

@@ -65,6 +65,9 @@ type Frame struct {
 	Sort            SortKey
 	// History holds the selected vehicle's recent reports, oldest first.
 	History []model.VehiclePosition
+	// Gone says the selected vehicle is not in the fleet (the caller looked
+	// for it): the map and the details pane do not search every vehicle.
+	Gone bool
 	// Window is the station board's rolling window, for its heading.
 	Window time.Duration
 	// Prompt, when set, is the search line being typed, shown in place of
@@ -236,7 +239,11 @@ func (s *Screen) Render(f Frame, w, h int) string {
 		stale = time.Minute
 	}
 	s.m.SetAlerts(f.Alerts)
-	mapRows := s.m.Render(f.Snap.Vehicles, f.Snap.AsOf, stale, f.Selected, mapW, bodyH)
+	selected := f.Selected
+	if f.Gone {
+		selected = ""
+	}
+	mapRows := s.m.Render(f.Snap.Vehicles, f.Snap.AsOf, stale, selected, mapW, bodyH)
 	if banner := feedBanner(f.Alerts, f.Snap.AsOf); banner != "" && len(mapRows) > 0 {
 		mapRows[0] = fit(s.warn.Render(" "+safe(banner)), mapW)
 	}

@@ -209,6 +209,16 @@ func (m *Map) Show(b orb.Bound) {
 	m.CenterOn((b.Min[0]+b.Max[0])/2, (b.Min[1]+b.Max[1])/2)
 }
 
+// selected returns the vehicle with the id, looked for first where the
+// map last found the selected one.
+func (m *Map) selected(vehicles model.Vehicles, id string) (model.VehiclePosition, bool) {
+	var v model.VehiclePosition
+	if id != "" && vehicles.ID(m.selSlot) == id {
+		return v, vehicles.At(m.selSlot, &v)
+	}
+	return vehicles.Find(id)
+}
+
 // Cols is the width of the last frame drawn, in cells.
 func (m *Map) Cols() int { return m.cols }
 
@@ -607,9 +617,13 @@ func (m *Map) Render(vehicles model.Vehicles, asOf time.Time, stale time.Duratio
 			m.count[cell]++
 		}
 	}
+	if selSlot >= 0 {
+		// Remembered also when outside the view, where it is drawn nowhere
+		// but would be searched for again next frame.
+		m.selSlot = selSlot
+	}
 	if selCell >= 0 {
 		m.count[selCell]++
-		m.selSlot = selSlot
 	}
 	// Markers hide one another where vehicles crowd: past a quarter of
 	// them hidden, shading cells by how many they hold tells more.

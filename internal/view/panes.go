@@ -240,10 +240,23 @@ func (s *Screen) dueLines(f Frame) []string {
 // detailsPanel shows one vehicle: its latest report in full, its speed
 // history and its last reports.
 func (s *Screen) detailsPanel(f Frame, w, h int) []string {
-	v, found := f.Snap.Vehicles.Find(f.Selected)
+	var v model.VehiclePosition
+	found := false
+	if !f.Gone {
+		v, found = s.m.selected(f.Snap.Vehicles, f.Selected)
+	}
 	out := []string{s.bold.Render("VEHICLE "+safe(f.Selected)) + s.dim.Render(" · f follow · esc back")}
 	if !found {
 		out = append(out, s.dim.Render("not in the fleet any more (expired or removed)"))
+		if n := len(f.History); n > 0 {
+			// Where it was last is what one asks next.
+			last := f.History[n-1]
+			seen := fmt.Sprintf("at %.5f, %.5f", last.Lat, last.Lon)
+			if !last.TS.IsZero() {
+				seen = last.TS.UTC().Format("15:04:05Z") + " " + seen
+			}
+			out = append(out, s.dim.Render(fmt.Sprintf("%-10s", "last seen"))+" "+seen)
+		}
 	} else {
 		status := strings.ReplaceAll(string(v.Status), "_", " ")
 		if v.StopID != "" {
