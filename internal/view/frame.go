@@ -110,6 +110,11 @@ type Screen struct {
 	titleText                  string
 	zones                      *zoneSet    // the network's, ready for point tests
 	zoneProbe                  vehiclesKey // scratch: the key of the frame's vehicles
+
+	// boxes and tags are each line's swatch "■" and initial as drawn in
+	// its colour, rendered once: every frame shows them in many rows.
+	boxes, tags map[string]string
+	divider     string // the panel's left edge, "│" dimmed
 }
 
 // termColor is a hex colour as the terminal's profile shows it, converted
@@ -139,13 +144,18 @@ func (s *Screen) lineTags(st model.StationState) string {
 	}
 	var b strings.Builder
 	for _, l := range lines[:min(len(lines), 2)] {
-		tag := strings.ToUpper(string([]rune(safe(l) + "?")[:1]))
-		if sw, ok := s.swatch[l]; ok {
-			tag = sw.Render(tag)
+		tag, ok := s.tags[l]
+		if !ok {
+			tag = lineTag(l)
 		}
 		b.WriteString(tag)
 	}
 	return b.String()
+}
+
+// lineTag is a line's initial, as lineTags shows it.
+func lineTag(line string) string {
+	return strings.ToUpper(string([]rune(safe(line) + "?")[:1]))
 }
 
 // NewScreen returns a renderer for a terminal with the given colour profile;
@@ -161,6 +171,7 @@ func NewScreen(net *network.Network, profile termenv.Profile, keys []HelpLine) *
 		warn:  r.NewStyle().Bold(true).Foreground(c("#ff5f5f")),
 		ok:    r.NewStyle().Foreground(c("#5fd75f")),
 	}
+	s.divider = s.dim.Render("│")
 	s.setNet(net)
 	return s
 }
@@ -176,6 +187,8 @@ func (s *Screen) setNet(net *network.Network) {
 	s.net = net
 	s.zones = newZoneSet(net.Zones)
 	s.swatch = make(map[string]lipgloss.Style, len(net.Lines))
+	s.boxes = make(map[string]string, len(net.Lines))
+	s.tags = make(map[string]string, len(net.Lines))
 	s.stationNames = make(map[string]string, len(net.Stations))
 	s.stationLines = make(map[string][]string, len(net.Stations))
 	for _, st := range net.Stations {
@@ -186,6 +199,8 @@ func (s *Screen) setNet(net *network.Network) {
 	for _, l := range net.Lines {
 		s.lineNames[l.ID] = l.Name
 		s.swatch[l.ID] = s.r.NewStyle().Foreground(termColor(s.profile, lineColorOf(l))).Bold(true)
+		s.boxes[l.ID] = s.swatch[l.ID].Render("■")
+		s.tags[l.ID] = s.swatch[l.ID].Render(lineTag(l.ID))
 	}
 }
 
@@ -274,7 +289,7 @@ func (s *Screen) Render(f Frame, w, h int) string {
 			if i < len(panel) {
 				p = panel[i]
 			}
-			row += s.dim.Render("│") + fit(p, side)
+			row += s.divider + fit(p, side)
 		}
 		lines = append(lines, row)
 	}
@@ -332,12 +347,7 @@ func (s *Screen) sidePanel(snap model.Snapshot, st Status, w, h int) []string {
 		out = append(out, s.bold.Render("LINE            VEH  KM/H HEADWAY"))
 	}
 	for _, l := range snap.Lines {
-		name := s.lineName(l.Line)
-		sw, ok := s.swatch[l.Line]
-		if !ok {
-			sw = s.dim
-		}
-		label := sw.Render("■") + " " + fit(name, 13)
+		label := s.swatchFor(l.Line) + " " + fit(s.lineName(l.Line), 13)
 		out = append(out, fmt.Sprintf("%s %4d %5.1f %7s", label, l.Vehicles, l.AvgSpeedKmh, duration(l.HeadwayS)))
 	}
 	if len(zones) > 0 {

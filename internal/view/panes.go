@@ -113,8 +113,8 @@ func (s *Screen) stopName(id string) string {
 }
 
 func (s *Screen) swatchFor(line string) string {
-	if sw, ok := s.swatch[line]; ok {
-		return sw.Render("■")
+	if box, ok := s.boxes[line]; ok {
+		return box
 	}
 	return s.dim.Render("■")
 }
