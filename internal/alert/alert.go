@@ -180,7 +180,7 @@ type Detector struct {
 	cfg      Config
 	lines    map[string]*lineState
 	lineList []*lineState // by vehicleState.line - 1
-	vehicles vehicleTable
+	vehicles *vehicleTable
 	colds    []vehicleCold // by vehicleState.cold - 1
 	freeCold []int32
 	// zoneBits holds the zones each cold part's vehicle is in: zoneWords
@@ -226,7 +226,7 @@ type alertKey struct {
 
 // vehicleState is what the detector keeps of one vehicle: what each
 // report reads and writes, kept small and without pointers (see
-// vehicleTable). Its id is Detector.vehicles.ids[idx].
+// vehicleTable). Its id is Detector.vehicles.id(idx).
 type vehicleState struct {
 	lastTS  int64 // Unix nanoseconds of its latest report; 0 before one
 	lat     float64
@@ -299,7 +299,9 @@ func (d *Detector) lineOf(v *vehicleState) *lineState {
 }
 
 // id is v's vehicle id.
-func (d *Detector) id(v *vehicleState) string { return d.vehicles.ids[v.idx] }
+// It is a copy, for an alert to keep: alerts outlive vehicles, and a
+// string over the arena would keep a page of others' ids.
+func (d *Detector) id(v *vehicleState) string { return strings.Clone(d.vehicles.id(v.idx)) }
 
 // lineState is what the detector keeps of one line.
 type lineState struct {
@@ -384,7 +386,7 @@ func (d *Detector) line(id string) *lineState {
 func (d *Detector) reporter(id string) *vehicleState {
 	prev := d.prev
 	if prev != nil && prev.next != 0 {
-		if slot := prev.next - 1; d.vehicles.ids[slot] == id {
+		if slot := prev.next - 1; d.vehicles.id(slot) == id {
 			v := d.vehicles.at(slot)
 			d.prev = v
 			return v

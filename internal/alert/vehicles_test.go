@@ -31,12 +31,12 @@ func TestVehicleTable(t *testing.T) {
 		}
 		if i%1000 == 0 {
 			for id, v := range want {
-				if got := x.get(id); got != v || x.ids[v.idx] != id || v.lastTS != int64(len(id)) {
+				if got := x.get(id); got != v || x.id(v.idx) != id || v.lastTS != int64(len(id)) {
 					t.Fatalf("op %d: get(%s) = %p (%+v), want %p", i, id, got, got, v)
 				}
 			}
-			if x.n != len(want) || x.slots()-len(x.free) != len(want) {
-				t.Fatalf("op %d: %d filed, %d slots in use, want %d", i, x.n, x.slots()-len(x.free), len(want))
+			if x.index.Len() != len(want) || x.slots()-len(x.free) != len(want) {
+				t.Fatalf("op %d: %d filed, %d slots in use, want %d", i, x.index.Len(), x.slots()-len(x.free), len(want))
 			}
 		}
 		if got := x.get(id); got != want[id] {
@@ -100,8 +100,8 @@ func TestReporterOrder(t *testing.T) {
 		}
 	}
 	heard(39)
-	for slot, id := range d.vehicles.ids {
-		if id != "" && d.vehicles.get(id) != d.vehicles.at(int32(slot)) {
+	for slot := range d.vehicles.slots() {
+		if id := d.vehicles.id(int32(slot)); id != "" && d.vehicles.get(id) != d.vehicles.at(int32(slot)) {
 			t.Fatalf("%s: filed as %p, its state is %p", id, d.vehicles.get(id), d.vehicles.at(int32(slot)))
 		}
 	}

@@ -3,6 +3,7 @@ package model
 import (
 	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -179,7 +180,7 @@ type headwayMark struct {
 // Fleet is the state folded from every event. It is not safe for concurrent
 // use: one writer applies events and takes snapshots for readers.
 type Fleet struct {
-	vehicles vehicleTable
+	vehicles *vehicleTable
 	// oldest is at or before every vehicle's report time: Expire has
 	// nothing to do before it.
 	oldest time.Time
@@ -252,7 +253,7 @@ func (f *Fleet) AddCounters(kind Kind, n int64, rejected bool) {
 func (f *Fleet) Apply(ev Event) {
 	switch e := ev.(type) {
 	case VehiclePosition:
-		slot, ok := f.vehicles.ids[e.VehicleID]
+		slot, ok := f.vehicles.slot(e.VehicleID)
 		if !ok {
 			slot = f.vehicles.add(e.VehicleID)
 			f.count(e.Line, e.Has, e.SpeedKmh, 1)
@@ -443,7 +444,7 @@ func (f *Fleet) count(line string, has Fields, speed float64, sign int) {
 
 // remove forgets a vehicle.
 func (f *Fleet) remove(id string) {
-	if slot, ok := f.vehicles.ids[id]; ok {
+	if slot, ok := f.vehicles.slot(id); ok {
 		r := f.vehicles.at(slot)
 		f.count(f.vehicles.strs[r.line], r.has, r.speed, -1)
 		f.vehicles.remove(id)
@@ -453,7 +454,7 @@ func (f *Fleet) remove(id string) {
 
 // lineOf returns the line of the vehicle's latest report, if any.
 func (f *Fleet) lineOf(id string) string {
-	if slot, ok := f.vehicles.ids[id]; ok {
+	if slot, ok := f.vehicles.slot(id); ok {
 		return f.vehicles.strs[f.vehicles.at(slot).line]
 	}
 	return ""
@@ -505,12 +506,15 @@ func (f *Fleet) Expire(before time.Time) bool {
 		cut    = unixNano(before)
 		oldest = int64(math.MaxInt64)
 	)
-	for id, slot := range f.vehicles.ids {
-		switch ts := f.vehicles.at(slot).ts; {
-		case ts < cut:
-			gone = append(gone, id)
-		case ts < oldest:
-			oldest = ts
+	for k := range f.vehicles.rows {
+		for u := f.vehicles.pts[k/pageChunks][k%pageChunks].Used; u != 0; u &= u - 1 {
+			slot := int32(k*chunkSize + bits.TrailingZeros8(u))
+			switch ts := f.vehicles.at(slot).ts; {
+			case ts < cut:
+				gone = append(gone, f.vehicles.id(slot))
+			case ts < oldest:
+				oldest = ts
+			}
 		}
 	}
 	for _, id := range gone {

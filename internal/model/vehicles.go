@@ -7,6 +7,8 @@ import (
 	"math/bits"
 	"slices"
 	"time"
+
+	"github.com/fleetwatch/fleetwatch/internal/idtab"
 )
 
 // The vehicle table keeps a fleet of a million vehicles in little memory
@@ -18,7 +20,8 @@ import (
 //     such memory, so collecting a large fleet costs little and can be
 //     done often; a row is 72 B instead of a VehiclePosition's 144 B.
 //   - Ids are kept apart, by slot, and change only when a vehicle comes
-//     or goes.
+//     or goes; their bytes lie in an arena, so they hold no pointers
+//     either (idtab).
 //   - Positions are kept apart too, in a compact column of pages: a frame
 //     of a million vehicles reads 8 B of each from consecutive memory
 //     (memory, not arithmetic, is what such a frame waits for).
@@ -45,7 +48,7 @@ type row struct {
 const noTime = math.MinInt64
 
 type rowChunk [chunkSize]row
-type idChunk [chunkSize]string
+type idChunk [chunkSize]idtab.Ref
 
 // PointChunk is the position column of a chunk of the table: which of its
 // rows hold a vehicle (bit i for row i) and their positions.
@@ -66,11 +69,12 @@ type LonLat [2]float32
 // one costs lists of pointers, not a copy of the fleet, and ingest goes on
 // while readers hold it. It is safe for concurrent use.
 type Vehicles struct {
-	rows []*rowChunk
-	ids  []*idChunk
-	pts  []*pointPage
-	strs []string // the table's strings as of the view; they only grow
-	n    int
+	rows    []*rowChunk
+	ids     []*idChunk
+	idPages [][]byte // the id arena's pages, as of the view
+	pts     []*pointPage
+	strs    []string // the table's strings as of the view; they only grow
+	n       int
 }
 
 // VehiclesOf returns a view of rows (copied, with distinct ids), in their
@@ -140,7 +144,7 @@ func (v Vehicles) At(slot int, dst *VehiclePosition) bool {
 	}
 	k, i := slot/chunkSize, slot%chunkSize
 	r := &v.rows[k][i]
-	*dst = VehiclePosition{VehicleID: v.ids[k][i], Line: v.strs[r.line], Lat: r.lat, Lon: r.lon, Heading: r.heading,
+	*dst = VehiclePosition{VehicleID: idtab.String(v.idPages, v.ids[k][i]), Line: v.strs[r.line], Lat: r.lat, Lon: r.lon, Heading: r.heading,
 		SpeedKmh: r.speed, Status: Status(v.strs[r.status]), StopID: v.strs[r.stop], DelayS: r.delay,
 		Occupancy: r.occupancy, Has: r.has}
 	if r.ts != noTime {
@@ -154,7 +158,7 @@ func (v Vehicles) ID(slot int) string {
 	if !v.holds(slot) {
 		return ""
 	}
-	return v.ids[slot/chunkSize][slot%chunkSize]
+	return idtab.String(v.idPages, v.ids[slot/chunkSize][slot%chunkSize])
 }
 
 // holds reports whether a slot holds a vehicle.
@@ -170,7 +174,7 @@ func (v Vehicles) Slot(id string) int {
 		return -1
 	}
 	for slot := range v.Points() {
-		if v.ids[slot/chunkSize][slot%chunkSize] == id {
+		if idtab.String(v.idPages, v.ids[slot/chunkSize][slot%chunkSize]) == id {
 			return slot
 		}
 	}
@@ -235,7 +239,8 @@ func (v Vehicles) Rows() []VehiclePosition {
 // ptGen[p] are the gen in which row chunk k, id chunk k and point page p
 // were last copied (or made): one of an earlier gen is shared with a view.
 type vehicleTable struct {
-	ids    map[string]int32
+	index  *idtab.Index
+	arena  idtab.Arena
 	rows   []*rowChunk
 	idc    []*idChunk
 	pts    []*pointPage
@@ -251,9 +256,19 @@ type vehicleTable struct {
 	strIdx map[string]uint32
 }
 
-func newVehicleTable() vehicleTable {
-	return vehicleTable{ids: map[string]int32{}, gen: 1, strs: []string{""}, strIdx: map[string]uint32{"": 0}}
+func newVehicleTable() *vehicleTable {
+	t := &vehicleTable{gen: 1, strs: []string{""}, strIdx: map[string]uint32{"": 0}}
+	t.index = idtab.NewIndex(t.id)
+	return t
 }
+
+// id is the id of the vehicle in slot. It shares the arena's memory.
+func (t *vehicleTable) id(slot int32) string {
+	return t.arena.String(t.idc[slot/chunkSize][slot%chunkSize])
+}
+
+// slot is the slot of vehicle id; false if it is not in the table.
+func (t *vehicleTable) slot(id string) (int32, bool) { return t.index.Get(id) }
 
 // str returns the index of a text in strs, adding it.
 func (t *vehicleTable) str(s string) uint32 {
@@ -288,7 +303,7 @@ func (t *vehicleTable) write(slot int32) (*row, *PointChunk) {
 }
 
 // setID writes slot's id, copying the chunk if a view shares it.
-func (t *vehicleTable) setID(slot int32, id string) {
+func (t *vehicleTable) setID(slot int32, id idtab.Ref) {
 	k := slot / chunkSize
 	if t.idGen[k] != t.gen {
 		cp := *t.idc[k]
@@ -318,8 +333,8 @@ func (t *vehicleTable) add(id string) int32 {
 			t.free = append(t.free, slot+int32(i))
 		}
 	}
-	t.ids[id] = slot
-	t.setID(slot, id)
+	t.setID(slot, t.arena.Add(id))
+	t.index.Add(slot)
 	t.n++
 	return slot
 }
@@ -347,24 +362,39 @@ func (t *vehicleTable) set(slot int32, v VehiclePosition) {
 
 // remove forgets the vehicle; it reports whether there was one.
 func (t *vehicleTable) remove(id string) bool {
-	slot, ok := t.ids[id]
+	slot, ok := t.index.Get(id)
 	if !ok {
 		return false
 	}
-	delete(t.ids, id)
+	t.index.Remove(slot)
 	r, pc := t.write(slot)
 	*r = row{}
 	pc.Used &^= 1 << (slot % chunkSize)
-	t.setID(slot, "")
+	t.arena.Free(t.idc[slot/chunkSize][slot%chunkSize])
+	t.setID(slot, idtab.Ref{})
 	t.free = append(t.free, slot)
 	t.n--
+	if t.arena.Wasteful() {
+		// Vehicles come and go (a ride-hailing fleet's do all day): their
+		// ids would pile up in the arena.
+		t.arena.Compact(func(move func(idtab.Ref) idtab.Ref) {
+			for k, c := range t.idc {
+				for i, ref := range c {
+					if ref != (idtab.Ref{}) {
+						t.setID(int32(k*chunkSize+i), move(ref))
+					}
+				}
+			}
+		})
+	}
 	return true
 }
 
 // publish returns a view of the table as it is; what it shares is copied
 // before it is next written.
 func (t *vehicleTable) publish() Vehicles {
-	v := Vehicles{rows: slices.Clone(t.rows), ids: slices.Clone(t.idc), pts: slices.Clone(t.pts), strs: t.strs, n: t.n}
+	v := Vehicles{rows: slices.Clone(t.rows), ids: slices.Clone(t.idc), idPages: t.arena.Pages(), pts: slices.Clone(t.pts),
+		strs: t.strs, n: t.n}
 	t.gen++
 	return v
 }

@@ -1,0 +1,178 @@
+// Package idtab keeps a large fleet's vehicle ids without pointers: their
+// bytes in an Arena, and an Index from id to slot. A million ids as Go
+// strings, in a map and a slice, are three million pointers that every
+// collection follows; the model's vehicle table and the alert detector kept
+// that many, and at a million vehicles marking them was most of what a
+// collection cost (BENCHMARKS.md).
+package idtab
+
+import (
+	"hash/maphash"
+	"slices"
+	"unsafe"
+)
+
+// Ref is where an id's bytes lie in an Arena. The zero Ref is "".
+type Ref struct {
+	page, off, n uint32
+}
+
+// pageSize is an arena page's size: large enough that the list of pages is
+// short, small enough that the last page's unused tail is nothing.
+const pageSize = 64 << 10
+
+// Arena holds ids' bytes in pages that are written once and never changed:
+// a string made over them (String) stays valid, and a view of the pages
+// (Pages) can be read by other goroutines while the arena grows. Bytes of
+// ids that are freed stay until Compact.
+type Arena struct {
+	pages [][]byte // each with len = bytes written
+	live  int      // bytes of ids not freed
+	dead  int
+}
+
+// Add copies id into the arena.
+func (a *Arena) Add(id string) Ref {
+	if id == "" {
+		return Ref{}
+	}
+	last := len(a.pages) - 1
+	if last < 0 || cap(a.pages[last])-len(a.pages[last]) < len(id) {
+		a.pages = append(a.pages, make([]byte, 0, max(pageSize, len(id))))
+		last++
+	}
+	p := a.pages[last]
+	r := Ref{page: uint32(last), off: uint32(len(p)), n: uint32(len(id))}
+	a.pages[last] = append(p, id...)
+	a.live += len(id)
+	return r
+}
+
+// String is the id at r. It shares the arena's memory: no copy is made.
+func (a *Arena) String(r Ref) string { return String(a.pages, r) }
+
+// String is the id at r in pages, an Arena's Pages.
+func String(pages [][]byte, r Ref) string {
+	if r.n == 0 {
+		return ""
+	}
+	return unsafe.String(&pages[r.page][r.off], int(r.n))
+}
+
+// Pages is a view of the arena's pages, for another goroutine to read
+// while the arena grows: every Ref made so far reads the same from it for
+// good. It copies the list of pages (one a 64 KB of ids), not the ids.
+func (a *Arena) Pages() [][]byte { return slices.Clone(a.pages) }
+
+// Free counts r's bytes as no longer used.
+func (a *Arena) Free(r Ref) {
+	a.live -= int(r.n)
+	a.dead += int(r.n)
+}
+
+// Wasteful reports whether freed ids take more room than the ones in use
+// (and a page at least): time to Compact.
+func (a *Arena) Wasteful() bool { return a.dead > a.live && a.dead > pageSize }
+
+// Compact starts a new arena and moves each id in use into it: move is
+// called with a function that copies an id's Ref into the new arena, and
+// must call it for every Ref in use and store what it returns. Views and
+// strings of the old arena stay valid.
+func (a *Arena) Compact(move func(copy func(Ref) Ref)) {
+	old := *a
+	*a = Arena{}
+	move(func(r Ref) Ref { return a.Add(old.String(r)) })
+}
+
+// Index finds a slot by its id with open addressing in 8-byte entries,
+// where a Go map of strings would hold a pointer for each. The ids are
+// the caller's: id(slot) tells a slot's id. A slot is a small integer
+// (an int32 index of the caller's table).
+type Index struct {
+	seed    maphash.Seed
+	entries []entry // a power of two of them, at most half full
+	n       int
+	id      func(slot int32) string
+}
+
+type entry struct {
+	slot uint32 // the slot + 1; 0: free
+	tag  uint32 // the hash's upper half: a probe passes other ids without reading them
+}
+
+// NewIndex returns an empty index over the ids id tells.
+func NewIndex(id func(slot int32) string) *Index {
+	return &Index{seed: maphash.MakeSeed(), entries: make([]entry, 64), id: id}
+}
+
+// Len is the number of slots filed.
+func (x *Index) Len() int { return x.n }
+
+// Get returns the slot of id; false if it is not filed.
+func (x *Index) Get(id string) (int32, bool) {
+	h := maphash.String(x.seed, id)
+	mask := uint64(len(x.entries) - 1)
+	tag := uint32(h >> 32)
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := x.entries[i]
+		if e.slot == 0 {
+			return -1, false
+		}
+		if e.tag == tag && x.id(int32(e.slot-1)) == id {
+			return int32(e.slot - 1), true
+		}
+	}
+}
+
+// Add files slot, whose id (as id tells it now) is not filed yet.
+func (x *Index) Add(slot int32) {
+	if 2*(x.n+1) > len(x.entries) {
+		old := x.entries
+		x.entries = make([]entry, 2*len(old))
+		for _, e := range old {
+			if e.slot != 0 {
+				x.place(int32(e.slot - 1))
+			}
+		}
+	}
+	x.place(slot)
+	x.n++
+}
+
+func (x *Index) place(slot int32) {
+	h := maphash.String(x.seed, x.id(slot))
+	mask := uint64(len(x.entries) - 1)
+	i := h & mask
+	for x.entries[i].slot != 0 {
+		i = (i + 1) & mask
+	}
+	x.entries[i] = entry{slot: uint32(slot) + 1, tag: uint32(h >> 32)}
+}
+
+// Remove unfiles slot; id must still tell its id. The slots filed after it
+// that probed past its entry move back, so that no probe stops at the
+// freed entry short of them.
+func (x *Index) Remove(slot int32) {
+	mask := uint64(len(x.entries) - 1)
+	i := maphash.String(x.seed, x.id(slot)) & mask
+	for x.entries[i].slot != uint32(slot)+1 {
+		if x.entries[i].slot == 0 {
+			return // not filed
+		}
+		i = (i + 1) & mask
+	}
+	for j := i; ; {
+		j = (j + 1) & mask
+		e := x.entries[j]
+		if e.slot == 0 {
+			break
+		}
+		// e may fill the hole at i unless its own entry lies after i, up to j.
+		if home := maphash.String(x.seed, x.id(int32(e.slot-1))) & mask; (j-home)&mask >= (j-i)&mask {
+			x.entries[i] = e
+			i = j
+		}
+	}
+	x.entries[i] = entry{}
+	x.n--
+}

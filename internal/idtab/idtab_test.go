@@ -1,0 +1,97 @@
+package idtab
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// An index and an arena together answer as a map would through adds and
+// removes in any order, growing, removals that move back the ids probed
+// past them, and compactions; a view taken before reads as it did.
+func TestIndexAndArena(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var a Arena
+	var refs []Ref // by slot
+	var free []int32
+	x := NewIndex(func(slot int32) string { return a.String(refs[slot]) })
+	want := map[string]int32{}
+	type seen struct {
+		pages [][]byte
+		refs  []Ref
+		ids   []string
+	}
+	var views []seen
+	for i := range 200000 {
+		id := fmt.Sprintf("v%d", rng.IntN(5000))
+		if rng.IntN(100) == 0 {
+			id = strings.Repeat("x", pageSize+rng.IntN(10)) + id // longer than a page
+		}
+		slot, ok := want[id]
+		switch {
+		case !ok:
+			if n := len(free); n > 0 {
+				slot, free = free[n-1], free[:n-1]
+			} else {
+				slot = int32(len(refs))
+				refs = append(refs, Ref{})
+			}
+			refs[slot] = a.Add(id)
+			x.Add(slot)
+			want[id] = slot
+		case rng.IntN(3) == 0:
+			x.Remove(slot)
+			a.Free(refs[slot])
+			refs[slot] = Ref{}
+			free = append(free, slot)
+			delete(want, id)
+		}
+		if a.Wasteful() {
+			a.Compact(func(move func(Ref) Ref) {
+				for s := range refs {
+					refs[s] = move(refs[s])
+				}
+			})
+		}
+		wantSlot, wantOK := want[id]
+		if got, ok := x.Get(id); ok != wantOK || (ok && (got != wantSlot || a.String(refs[got]) != id)) {
+			t.Fatalf("op %d: Get(%.20s) = %d, %t; want %d, %t", i, id, got, ok, wantSlot, wantOK)
+		}
+		if i%20000 == 0 {
+			for id, slot := range want {
+				if got, ok := x.Get(id); !ok || got != slot {
+					t.Fatalf("op %d: Get(%.20s) = %d, %t; want %d", i, id, got, ok, slot)
+				}
+			}
+			if x.Len() != len(want) {
+				t.Fatalf("op %d: %d filed, want %d", i, x.Len(), len(want))
+			}
+			v := seen{pages: a.Pages(), refs: append([]Ref(nil), refs...)}
+			for _, r := range refs {
+				v.ids = append(v.ids, a.String(r))
+			}
+			views = append(views, v)
+		}
+	}
+	if _, ok := x.Get("nobody"); ok {
+		t.Fatal("an id never filed is found")
+	}
+	for n, v := range views {
+		for s, r := range v.refs {
+			if got := String(v.pages, r); got != v.ids[s] {
+				t.Fatalf("view %d, slot %d: %.20q, was %.20q", n, s, got, v.ids[s])
+			}
+		}
+	}
+	if a.dead > a.live+pageSize {
+		t.Fatalf("never compacted: %d bytes freed, %d in use", a.dead, a.live)
+	}
+}
+
+func TestEmptyID(t *testing.T) {
+	var a Arena
+	if r := a.Add(""); r != (Ref{}) || a.String(r) != "" || String(nil, r) != "" {
+		t.Fatalf("the empty id: %+v", r)
+	}
+}
