@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -69,6 +70,36 @@ func BenchmarkApplyWhileDrawing(b *testing.B) {
 				i++
 				if every > 0 && i%every == 0 {
 					f.Snapshot()
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkStationETAs is a station board's predictions, which the screen
+// asks for every frame while a station is selected, under the store's
+// lock: with every vehicle of a large fleet having arrived somewhere.
+func BenchmarkStationETAs(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("vehicles=%d", n), func(b *testing.B) {
+			f := NewFleet()
+			t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+			const stations = 40 // a line of 40 stations, both ways
+			st := func(i int) string { return fmt.Sprintf("s%02d", i) }
+			for v := range n {
+				id := fmt.Sprintf("v%d", v)
+				dir := []string{"north", "south"}[v%2]
+				at := v % (stations - 1)
+				for hop := range 3 {
+					s := (at + hop) % stations
+					f.Apply(Arrival{StationID: st(s+1), PrevStationID: st(s), VehicleID: id, Line: "red", Direction: dir,
+						TS: t0.Add(time.Duration(v+hop*90) * time.Second)})
+				}
+			}
+			b.ResetTimer()
+			for range b.N {
+				if len(f.StationETAs(st(20), t0, 2)) == 0 {
+					b.Fatal("no predictions")
 				}
 			}
 		})

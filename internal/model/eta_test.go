@@ -1,6 +1,10 @@
 package model
 
 import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -45,5 +49,73 @@ func TestETAsFromObservedRunningTimes(t *testing.T) {
 	f.Apply(VehicleRemoved{VehicleID: "v5"})
 	if got := f.VehicleETAs("v5"); got != nil {
 		t.Errorf("a removed vehicle is still predicted: %+v", got)
+	}
+}
+
+// A station board lists what predicting every vehicle would: random
+// arrivals on lines with branches, loops shorter than the prediction's
+// reach, stop orders that change, and vehicles that leave.
+func TestStationETAsAsEveryVehiclePredicted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	f := NewFleet()
+	last := map[string]int{} // a vehicle's latest station
+	predicted, loops := 0, 0
+	for step := range 20000 {
+		v := fmt.Sprintf("v%d", rng.IntN(200))
+		line := []string{"loop", "long"}[rng.IntN(2)]
+		dir := []string{"a", "b"}[rng.IntN(2)]
+		size := map[string]int{"loop": 7, "long": 30}[line]
+		from, ok := last[v]
+		if !ok || rng.IntN(20) == 0 {
+			from = rng.IntN(size)
+		}
+		to := (from + 1 + rng.IntN(2)) % size // sometimes a stop skipped: the order learned changes
+		if rng.IntN(300) == 0 {
+			f.Apply(VehicleRemoved{VehicleID: v})
+			delete(last, v)
+			continue
+		}
+		f.Apply(Arrival{StationID: fmt.Sprintf("s%d", to), PrevStationID: fmt.Sprintf("s%d", from), VehicleID: v, Line: line,
+			Direction: dir, TS: t0.Add(time.Duration(step*10+rng.IntN(60)) * time.Second)})
+		last[v] = to
+		if step%500 != 0 {
+			continue
+		}
+		now := t0.Add(time.Duration(step*10) * time.Second)
+		for s := range 30 {
+			station := fmt.Sprintf("s%d", s)
+			var want []ETA
+			for v := range f.eta.last {
+				for _, e := range f.VehicleETAs(v) {
+					if e.StationID == station {
+						if !e.At.Before(now) {
+							want = append(want, e)
+						}
+						break
+					}
+				}
+			}
+			got := f.StationETAs(station, now, 1<<30)
+			canon := func(es []ETA) {
+				slices.SortFunc(es, func(a, b ETA) int {
+					return cmp.Or(cmp.Compare(a.Direction, b.Direction), a.At.Compare(b.At), cmp.Compare(a.VehicleID, b.VehicleID))
+				})
+			}
+			canon(want)
+			canon(got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("step %d, %s: %d predictions, want %d:\n%v\n%v", step, station, len(got), len(want), got, want)
+			}
+			predicted += len(got)
+			for _, e := range got {
+				if e.Line == "loop" && "s"+fmt.Sprint(last[e.VehicleID]) == station {
+					loops++ // due back where it last arrived, round the loop
+				}
+			}
+		}
+	}
+	if predicted < 1000 || loops == 0 {
+		t.Fatalf("%d predictions, %d of them round a loop: the test tests little", predicted, loops)
 	}
 }

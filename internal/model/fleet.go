@@ -449,7 +449,7 @@ func (f *Fleet) remove(id string) {
 		f.count(f.vehicles.strs[r.line], r.has, r.speed, -1)
 		f.vehicles.remove(id)
 	}
-	delete(f.eta.last, id)
+	f.eta.forget(id)
 }
 
 // lineOf returns the line of the vehicle's latest report, if any.
