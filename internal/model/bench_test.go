@@ -92,7 +92,7 @@ func BenchmarkStationETAs(b *testing.B) {
 				at := v % (stations - 1)
 				for hop := range 3 {
 					s := (at + hop) % stations
-					f.Apply(Arrival{StationID: st(s+1), PrevStationID: st(s), VehicleID: id, Line: "red", Direction: dir,
+					f.Apply(Arrival{StationID: st(s + 1), PrevStationID: st(s), VehicleID: id, Line: "red", Direction: dir,
 						TS: t0.Add(time.Duration(v+hop*90) * time.Second)})
 				}
 			}
