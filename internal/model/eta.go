@@ -3,6 +3,8 @@ package model
 import (
 	"slices"
 	"time"
+
+	"github.com/fleetwatch/fleetwatch/internal/idtab"
 )
 
 // ETA is a predicted arrival of a vehicle at a station.
@@ -34,6 +36,24 @@ type lastStop struct {
 	ts                       time.Time
 }
 
+// etaRow is how the model keeps a vehicle's latest arrival: without
+// pointers, since a national fleet has a million (as Go strings in maps
+// they took 278 B a vehicle and five pointers for the collector).
+type etaRow struct {
+	ts   int64 // Unix ns
+	stop int32 // in etaModel.stopList
+	// prev and next are the slots + 1 of the vehicles before and after it
+	// in its stop's list; 0: none.
+	prev, next int32
+}
+
+// stopNode is a stop (line, direction, station) the model has seen an
+// arrival at, with the list of vehicles whose latest arrival was there.
+type stopNode struct {
+	key  lineDirStop
+	head int32 // slot + 1 of the first; 0: none
+}
+
 // etaModel learns segment running times and stop order from arrivals.
 //
 // A station board asks, every frame and under the store's lock, which
@@ -42,19 +62,65 @@ type lastStop struct {
 // fleet (48 ms a frame at 10 000 vehicles, BenchmarkStationETAs), and each
 // segment's median is kept, not sorted again for each prediction.
 type etaModel struct {
-	last   map[string]lastStop             // by vehicle
-	segs   map[segKey]*[segSamples]float64 // running times in seconds, 0 unused
-	fill   map[segKey]int                  // samples written per segment (mod segSamples is the next slot)
-	median map[segKey]time.Duration        // of each segment's samples
-	next   map[lineDirStop]string          // the station after, by line and direction
-	prev   map[lineDirStop][]string        // the stations next leads from to this one
-	at     map[lineDirStop]map[string]bool // the vehicles whose latest arrival was there
+	// The vehicles with an arrival, by slot: ids, latest arrivals.
+	index *idtab.Index
+	arena idtab.Arena
+	ids   []idtab.Ref
+	rows  []etaRow
+	free  []int32
+
+	stops    map[lineDirStop]int32 // in stopList
+	stopList []stopNode
+	segs     map[segKey]*[segSamples]float64 // running times in seconds, 0 unused
+	fill     map[segKey]int                  // samples written per segment (mod segSamples is the next slot)
+	median   map[segKey]time.Duration        // of each segment's samples
+	next     map[lineDirStop]string          // the station after, by line and direction
+	prev     map[lineDirStop][]string        // the stations next leads from to this one
 }
 
 func newETAModel() *etaModel {
-	return &etaModel{last: map[string]lastStop{}, segs: map[segKey]*[segSamples]float64{},
+	m := &etaModel{stops: map[lineDirStop]int32{}, segs: map[segKey]*[segSamples]float64{},
 		fill: map[segKey]int{}, median: map[segKey]time.Duration{}, next: map[lineDirStop]string{},
-		prev: map[lineDirStop][]string{}, at: map[lineDirStop]map[string]bool{}}
+		prev: map[lineDirStop][]string{}}
+	m.index = idtab.NewIndex(func(slot int32) string { return m.arena.String(m.ids[slot]) })
+	return m
+}
+
+// last is a vehicle's latest arrival; false if it has none.
+func (m *etaModel) last(vehicle string) (lastStop, bool) {
+	slot, ok := m.index.Get(vehicle)
+	if !ok {
+		return lastStop{}, false
+	}
+	r := m.rows[slot]
+	k := m.stopList[r.stop].key
+	return lastStop{k.station, k.line, k.direction, time.Unix(0, r.ts).UTC()}, true
+}
+
+// eachAt calls yield with the id and arrival time (Unix ns) of each vehicle
+// whose latest arrival was at stop u. The id shares the arena's memory.
+func (m *etaModel) eachAt(u lineDirStop, yield func(vehicle string, ts int64)) {
+	n, ok := m.stops[u]
+	if !ok {
+		return
+	}
+	for s := m.stopList[n].head; s != 0; s = m.rows[s-1].next {
+		yield(m.arena.String(m.ids[s-1]), m.rows[s-1].ts)
+	}
+}
+
+// unlink takes slot out of its stop's list.
+func (m *etaModel) unlink(slot int32) {
+	r := &m.rows[slot]
+	if r.prev != 0 {
+		m.rows[r.prev-1].next = r.next
+	} else {
+		m.stopList[r.stop].head = r.next
+	}
+	if r.next != 0 {
+		m.rows[r.next-1].prev = r.prev
+	}
+	r.prev, r.next = 0, 0
 }
 
 // setNext learns that on line and direction the station after from is to.
@@ -75,27 +141,53 @@ func (m *etaModel) setNext(line, direction, from, to string) {
 	m.prev[kt] = append(m.prev[kt], from)
 }
 
-// setLast files a vehicle's latest arrival.
-func (m *etaModel) setLast(vehicle string, at lastStop) {
-	m.forget(vehicle)
-	m.last[vehicle] = at
-	k := lineDirStop{at.line, at.direction, at.station}
-	if m.at[k] == nil {
-		m.at[k] = map[string]bool{}
+// setLast files a vehicle's latest arrival: at stop k, at ts.
+func (m *etaModel) setLast(vehicle string, k lineDirStop, ts time.Time) {
+	slot, ok := m.index.Get(vehicle)
+	switch {
+	case ok:
+		m.unlink(slot)
+	case len(m.free) > 0:
+		slot, m.free = m.free[len(m.free)-1], m.free[:len(m.free)-1]
+		m.ids[slot] = m.arena.Add(vehicle)
+		m.index.Add(slot)
+	default:
+		slot = int32(len(m.rows))
+		m.rows = append(m.rows, etaRow{})
+		m.ids = append(m.ids, m.arena.Add(vehicle))
+		m.index.Add(slot)
 	}
-	m.at[k][vehicle] = true
+	n, ok := m.stops[k]
+	if !ok {
+		n = int32(len(m.stopList))
+		m.stopList = append(m.stopList, stopNode{key: k})
+		m.stops[k] = n
+	}
+	head := m.stopList[n].head
+	m.rows[slot] = etaRow{ts: ts.UnixNano(), stop: n, next: head}
+	if head != 0 {
+		m.rows[head-1].prev = slot + 1
+	}
+	m.stopList[n].head = slot + 1
 }
 
 // forget drops a vehicle's latest arrival.
 func (m *etaModel) forget(vehicle string) {
-	at, ok := m.last[vehicle]
+	slot, ok := m.index.Get(vehicle)
 	if !ok {
 		return
 	}
-	delete(m.last, vehicle)
-	k := lineDirStop{at.line, at.direction, at.station}
-	if delete(m.at[k], vehicle); len(m.at[k]) == 0 {
-		delete(m.at, k)
+	m.unlink(slot)
+	m.index.Remove(slot)
+	m.arena.Free(m.ids[slot])
+	m.ids[slot], m.rows[slot] = idtab.Ref{}, etaRow{}
+	m.free = append(m.free, slot)
+	if m.arena.Wasteful() {
+		m.arena.Compact(func(move func(idtab.Ref) idtab.Ref) {
+			for i, ref := range m.ids {
+				m.ids[i] = move(ref)
+			}
+		})
 	}
 }
 
@@ -107,7 +199,8 @@ func (m *etaModel) arrival(a Arrival, line string) {
 	if a.PrevStationID != "" && a.PrevStationID != a.StationID {
 		m.setNext(line, a.Direction, a.PrevStationID, a.StationID)
 	}
-	if prev, ok := m.last[a.VehicleID]; ok && prev.station == a.PrevStationID && prev.line == line &&
+	prev, known := m.last(a.VehicleID)
+	if known && prev.station == a.PrevStationID && prev.line == line &&
 		prev.direction == a.Direction && a.TS.After(prev.ts) {
 		k := segKey{line, a.Direction, prev.station, a.StationID}
 		s, ok := m.segs[k]
@@ -123,15 +216,15 @@ func (m *etaModel) arrival(a Arrival, line string) {
 		slices.Sort(v)
 		m.median[k] = time.Duration(v[n/2] * float64(time.Second))
 	}
-	if prev, ok := m.last[a.VehicleID]; !ok || !a.TS.Before(prev.ts) {
-		m.setLast(a.VehicleID, lastStop{a.StationID, line, a.Direction, a.TS})
+	if !known || !a.TS.Before(prev.ts) {
+		m.setLast(a.VehicleID, lineDirStop{line, a.Direction, a.StationID}, a.TS)
 	}
 }
 
 // ahead predicts a vehicle's next stops, nearest first, as far as running
 // times are known.
 func (m *etaModel) ahead(vehicle string) []ETA {
-	at, ok := m.last[vehicle]
+	at, ok := m.last(vehicle)
 	if !ok {
 		return nil
 	}
@@ -221,11 +314,11 @@ func (f *Fleet) StationETAs(station string, now time.Time, perDirection int) []E
 		if !reaches {
 			continue
 		}
-		for v := range m.at[u] {
-			if at := m.last[v].ts.Add(run); !at.Before(now) {
+		m.eachAt(u, func(v string, ts int64) {
+			if at := time.Unix(0, ts).UTC().Add(run); !at.Before(now) {
 				out = append(out, ETA{VehicleID: v, Line: u.line, Direction: u.direction, StationID: station, At: at})
 			}
-		}
+		})
 	}
 	slices.SortFunc(out, func(a, b ETA) int {
 		if a.Direction != b.Direction {

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/fleetwatch/fleetwatch/internal/idtab"
 )
 
 func TestETAsFromObservedRunningTimes(t *testing.T) {
@@ -86,8 +89,11 @@ func TestStationETAsAsEveryVehiclePredicted(t *testing.T) {
 		for s := range 30 {
 			station := fmt.Sprintf("s%d", s)
 			var want []ETA
-			for v := range f.eta.last {
-				for _, e := range f.VehicleETAs(v) {
+			for _, ref := range f.eta.ids {
+				if ref == (idtab.Ref{}) {
+					continue // a free slot
+				}
+				for _, e := range f.VehicleETAs(strings.Clone(f.eta.arena.String(ref))) {
 					if e.StationID == station {
 						if !e.At.Before(now) {
 							want = append(want, e)
