@@ -10,6 +10,8 @@
 #                                                                 (the history figures alone)
 #   ONLY=serve_viewers [RUNS=3] [SERVE_BUILDS="main=bin/fleetwatch scale=../scale/bin/fleetwatch"] scripts/bench.sh
 #                                                                 (serve with 1, 10, 100 SSH viewers; no Kafka needed)
+#   ONLY=million [RUNS=2] [BUILDS="new=bin/fleetwatch old=/tmp/fw-old"] scripts/bench.sh
+#                                                                 (the live screen at 1 000 000 vehicles: scripts/million.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 broker=${BROKER:-127.0.0.1:9092}
@@ -376,6 +378,7 @@ serve_viewers() {
 
 make build >/dev/null
 if [ "${ONLY:-}" = serve_viewers ]; then serve_viewers; exit 0; fi
+if [ "${ONLY:-}" = million ]; then scripts/million.sh; exit 0; fi
 case "$what" in go|all) go_benchmarks ;; esac
 case "$what" in kafka|all)
   if ! port_open; then
