@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -101,6 +102,40 @@ func BenchmarkStationETAs(b *testing.B) {
 				if len(f.StationETAs(st(20), t0, 2)) == 0 {
 					b.Fatal("no predictions")
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkMemoryArrivals is the heap a fleet keeps per vehicle, with and
+// without an arrival for each (the ETA model's latest arrival by vehicle).
+func BenchmarkMemoryArrivals(b *testing.B) {
+	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	stations := make([]string, 141)
+	for i := range stations {
+		stations[i] = fmt.Sprintf("s%d", i)
+	}
+	for _, arrivals := range []bool{false, true} {
+		b.Run(fmt.Sprintf("arrivals=%t", arrivals), func(b *testing.B) {
+			const n = 1_000_000
+			for range b.N {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				f := NewFleet()
+				for i := range n {
+					id := "veh-" + strconv.Itoa(i)
+					f.Apply(VehiclePosition{VehicleID: id, Line: "red", Lat: 41, Lon: -87, TS: t0})
+					if arrivals {
+						s := i % 140
+						f.Apply(Arrival{StationID: stations[s+1], PrevStationID: stations[s], VehicleID: id, Line: "red",
+							Direction: "north", TS: t0})
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/vehicle")
+				runtime.KeepAlive(f)
 			}
 		})
 	}
