@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/fleetwatch/fleetwatch/internal/idtab"
@@ -75,7 +76,21 @@ type Vehicles struct {
 	pts     []*pointPage
 	strs    []string // the table's strings as of the view; they only grow
 	n       int
+	pub     uint64 // publications' number for this view; 0 for the zero Vehicles
 }
+
+// publications numbers the views published by all tables of the process,
+// so that a number names one view (Publication).
+var publications atomic.Uint64
+
+// Publication identifies the view: two views with the same number are one
+// publication of one table and hold the same vehicles, and a number is
+// never given to another view. Each publication gets a new number, even
+// when nothing changed since the last. The zero Vehicles (no vehicles) is
+// 0. Readers that derive something from a view, the same for every reader
+// of it (what serve's viewers draw), key it by this number: a plain value
+// that keeps nothing alive.
+func (v Vehicles) Publication() uint64 { return v.pub }
 
 // VehiclesOf returns a view of rows (copied, with distinct ids), in their
 // order.
@@ -394,7 +409,7 @@ func (t *vehicleTable) remove(id string) bool {
 // before it is next written.
 func (t *vehicleTable) publish() Vehicles {
 	v := Vehicles{rows: slices.Clone(t.rows), ids: slices.Clone(t.idc), idPages: t.arena.Pages(), pts: slices.Clone(t.pts),
-		strs: t.strs, n: t.n}
+		strs: t.strs, n: t.n, pub: publications.Add(1)}
 	t.gen++
 	return v
 }

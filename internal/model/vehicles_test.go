@@ -137,3 +137,36 @@ func TestVehiclesOf(t *testing.T) {
 		t.Fatalf("a sample of 1 gave %d vehicles", n)
 	}
 }
+
+// A view's publication number names it alone: copies of a view share it,
+// every other view (of this table or another, changed or not) has its own,
+// and the zero view has 0.
+func TestVehiclesPublication(t *testing.T) {
+	if n := (Vehicles{}).Publication(); n != 0 {
+		t.Fatalf("zero Vehicles: publication %d, want 0", n)
+	}
+	f, g := NewFleet(), NewFleet()
+	seen := map[uint64]bool{}
+	check := func(v Vehicles) {
+		t.Helper()
+		n := v.Publication()
+		if n == 0 || seen[n] {
+			t.Fatalf("publication %d: zero or given before (%v)", n, seen)
+		}
+		seen[n] = true
+		if cp := v; cp.Publication() != n {
+			t.Fatalf("a copy of view %d has publication %d", n, cp.Publication())
+		}
+	}
+	a := f.Snapshot().Vehicles
+	check(a)
+	check(f.Snapshot().Vehicles) // nothing changed: still another publication
+	f.Apply(VehiclePosition{VehicleID: "a", Lat: 1, Lon: 2, TS: time.Unix(1, 0)})
+	check(f.Snapshot().Vehicles)
+	g.Apply(VehiclePosition{VehicleID: "a", Lat: 1, Lon: 2, TS: time.Unix(1, 0)})
+	check(g.Snapshot().Vehicles) // the same vehicles in another table
+	check(VehiclesOf([]VehiclePosition{{VehicleID: "b"}}))
+	if a.Len() != 0 {
+		t.Fatalf("the first view changed: %d vehicles", a.Len())
+	}
+}
