@@ -37,18 +37,36 @@ type memoEntry[K, V any] struct {
 // is in the memo; clone makes the memo's own copy of a key the caller may
 // reuse.
 func (m *memo[K, V]) get(key K, clone func(K) K, compute func() V) V {
+	return m.getFit(key, clone, compute, nil)
+}
+
+// getFit is get for values that hold for their key only under a condition
+// the key cannot say (a map's layer holds for a span of times): a value of
+// the key that does not fit (fits false) is passed over, and the one
+// computed instead is kept too, first. A nil fits takes every value.
+func (m *memo[K, V]) getFit(key K, clone func(K) K, compute func() V, fits func(V) bool) V {
 	m.mu.Lock()
 	for i, e := range m.entries {
-		if m.same(e.key, key) {
-			copy(m.entries[1:i+1], m.entries[:i])
-			m.entries[0] = e
-			m.mu.Unlock()
-			<-e.ready
-			if e.ok {
-				return e.val
-			}
-			return compute() // the computation it waited for failed: try its own
+		if !m.same(e.key, key) {
+			continue
 		}
+		select {
+		case <-e.ready: // a value kept: entries whose computation failed are gone
+			if fits != nil && !fits(e.val) {
+				continue
+			}
+		default: // being computed: wait for it, outside the lock
+		}
+		copy(m.entries[1:i+1], m.entries[:i])
+		m.entries[0] = e
+		m.mu.Unlock()
+		<-e.ready
+		if e.ok && (fits == nil || fits(e.val)) {
+			return e.val
+		}
+		// The computation it waited for failed, or its value does not fit
+		// (rare: a vehicle turned stale between two viewers' frames): its own.
+		return compute()
 	}
 	e := &memoEntry[K, V]{key: clone(key), ready: make(chan struct{})}
 	if len(m.entries) < m.size {

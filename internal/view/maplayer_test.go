@@ -1,0 +1,194 @@
+package view
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/muesli/termenv"
+
+	"github.com/fleetwatch/fleetwatch/internal/alert"
+	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/network"
+)
+
+// forgetLayers empties the shared layers, so that the next frame is drawn
+// as a screen alone draws it.
+func forgetLayers() {
+	layerMemo.mu.Lock()
+	layerMemo.entries = nil
+	layerMemo.mu.Unlock()
+}
+
+// layerFleet is a few vehicles on each line, not crowded (markers, not
+// density), the first of each line reporting age seconds before the others.
+func layerFleet(net *network.Network, age time.Duration) *model.Fleet {
+	f := model.NewFleet()
+	for i, l := range net.Lines {
+		path := l.Paths[0]
+		for j, frac := range []float64{0.2, 0.5, 0.8} {
+			p := path[int(frac*float64(len(path)-1))]
+			ts := fixedTime
+			if j == 0 {
+				ts = ts.Add(-age)
+			}
+			f.Apply(model.VehiclePosition{VehicleID: fmt.Sprintf("%s-%d", l.ID, j), Line: l.ID, Lat: p[1], Lon: p[0],
+				Status: model.StatusInTransit, TS: ts, DelayS: float64(100 * i), Has: model.HasDelay})
+		}
+	}
+	return f
+}
+
+// A screen drawing a state another screen drew shares its layer, but only
+// while the same vehicles are stale: a layer made when a vehicle was fresh
+// is not what a later frame, when it is stale, draws.
+func TestMapLayerSharedWhileStaleIsTheSame(t *testing.T) {
+	net := network.Default()
+	snap := layerFleet(net, 50*time.Second).Snapshot()
+	at := func(d time.Duration) Frame {
+		s := snap
+		s.AsOf = fixedTime.Add(d)
+		return Frame{Snap: s, Now: fixedTime} // the header's clock the same
+	}
+	alone := func(f Frame) string {
+		forgetLayers()
+		return NewScreen(net, termenv.ANSI256, nil).Render(f, 120, 40)
+	}
+	fresh, stale := alone(at(5*time.Second)), alone(at(15*time.Second)) // the first of each line: 55 s old, 65 s
+	if fresh == stale {
+		t.Fatal("the test draws no vehicle turning stale")
+	}
+
+	forgetLayers()
+	a, b := NewScreen(net, termenv.ANSI256, nil), NewScreen(net, termenv.ANSI256, nil)
+	if got := a.Render(at(5*time.Second), 120, 40); got != fresh {
+		t.Fatal("first screen: not what a screen alone draws")
+	}
+	if got := b.Render(at(9*time.Second), 120, 40); got != fresh {
+		t.Fatal("second screen, the same vehicles stale: not what a screen alone draws")
+	}
+	if la, lb := a.m.sharedLayer(snap.Vehicles, fixedTime.Add(5*time.Second), time.Minute, ""),
+		b.m.sharedLayer(snap.Vehicles, fixedTime.Add(9*time.Second), time.Minute, ""); la != lb {
+		t.Error("two screens of one state at one view: two layers")
+	}
+	if got := b.Render(at(15*time.Second), 120, 40); got != stale {
+		t.Fatal("a vehicle turned stale since the shared layer was made, but the frame shows it fresh")
+	}
+	if got := a.Render(at(5*time.Second), 120, 40); got != fresh {
+		t.Fatal("back to the earlier time: the later layer was taken")
+	}
+}
+
+// Screens of one state that differ in what the layer depends on (the
+// selection, the view, the map's size, the density mode, the open alerts)
+// each draw what they would alone, whoever drew first.
+func TestMapLayerKeyedByWhatItDependsOn(t *testing.T) {
+	net := network.Default()
+	snap := layerFleet(net, 0).Snapshot()
+	open := []alert.Alert{{Kind: alert.OffRoute, VehicleID: net.Lines[0].ID + "-1", Line: net.Lines[0].ID, At: fixedTime}}
+	type viewer struct {
+		name  string
+		w, h  int
+		f     Frame
+		setup func(*Screen)
+	}
+	base := Frame{Snap: snap, Now: fixedTime}
+	withSel, withAlerts, details := base, base, base
+	withSel.Selected = net.Lines[1].ID + "-2"
+	withAlerts.Alerts = open
+	details.Pane = PaneDetails
+	viewers := []viewer{
+		{"default", 120, 40, base, nil},
+		{"selected", 120, 40, withSel, nil},
+		{"alerts", 120, 40, withAlerts, nil},
+		{"zoomed", 120, 40, base, func(s *Screen) { s.Map().ZoomBy(2) }},
+		{"panned", 120, 40, base, func(s *Screen) { p := net.Lines[0].Paths[0][0]; s.Map().CenterOn(p[0], p[1]) }},
+		{"density", 120, 40, base, func(s *Screen) { s.Map().SetDensity(DensityOn) }},
+		{"details pane", 120, 40, details, nil},
+		{"smaller", 100, 30, base, nil},
+	}
+	draw := func(v viewer) string {
+		s := NewScreen(net, termenv.ANSI256, nil)
+		if v.setup != nil {
+			v.setup(s)
+		}
+		return s.Render(v.f, v.w, v.h)
+	}
+	want := map[string]string{}
+	for _, v := range viewers {
+		forgetLayers()
+		want[v.name] = draw(v)
+	}
+	for _, v := range viewers[1:] {
+		if want[v.name] == want["default"] {
+			t.Fatalf("%s: draws as the default view; the test shows nothing", v.name)
+		}
+	}
+	// Each after every other, sharing what they may.
+	for i := range viewers {
+		forgetLayers()
+		for j := range viewers {
+			v := viewers[(i+j)%len(viewers)]
+			if got := draw(v); got != want[v.name] {
+				t.Errorf("%s after %s: not what it draws alone", v.name, viewers[i].name)
+			}
+		}
+	}
+}
+
+// Many screens drawing a changing fleet at once, at their own times, draw
+// what each would alone (run with -race: the shared layers are read by
+// many screens while others are made).
+func TestMapLayerConcurrentScreens(t *testing.T) {
+	net := network.Default()
+	f := layerFleet(net, 30*time.Second)
+	var snaps []model.Snapshot
+	for k := range 6 {
+		l := net.Lines[k%len(net.Lines)]
+		p := l.Paths[0][k*3%len(l.Paths[0])]
+		f.Apply(model.VehiclePosition{VehicleID: fmt.Sprintf("%s-1", l.ID), Line: l.ID, Lat: p[1], Lon: p[0],
+			Status: model.StatusStoppedAt, TS: fixedTime})
+		snaps = append(snaps, f.Snapshot())
+	}
+	frame := func(i, viewer int) Frame {
+		s := snaps[i]
+		s.AsOf = fixedTime.Add(time.Duration(viewer%5) * 10 * time.Second) // the 30 s old turn stale from 40 s
+		fr := Frame{Snap: s, Now: fixedTime}
+		if viewer%7 == 3 {
+			fr.Selected = net.Lines[0].ID + "-2"
+		}
+		return fr
+	}
+	const viewers = 24
+	want := make([][]string, len(snaps))
+	for i := range snaps {
+		for v := range viewers {
+			forgetLayers()
+			want[i] = append(want[i], NewScreen(net, termenv.ANSI256, nil).Render(frame(i, v), 120, 40))
+		}
+	}
+	forgetLayers()
+	var wg sync.WaitGroup
+	errs := make(chan string, viewers)
+	for v := range viewers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := NewScreen(net, termenv.ANSI256, nil)
+			for i := range snaps {
+				for range 3 {
+					if got := s.Render(frame(i, v), 120, 40); got != want[i][v] {
+						errs <- fmt.Sprintf("viewer %d, state %d: not what it draws alone", v, i)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
