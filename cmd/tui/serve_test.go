@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/fleetwatch/fleetwatch/internal/testutil"
 )
 
@@ -298,3 +300,68 @@ func TestServeInsecureNoAuth(t *testing.T) {
 		t.Errorf("no warning on stderr: %q", stderr.String())
 	}
 }
+
+// A terminal that answers no query (some web and embedded terminals, a
+// script behind a pty) still gets the screen: the server does not wait for
+// its background colour. The client here sends nothing at all.
+func TestServeTerminalThatAnswersNothing(t *testing.T) {
+	s := startServe(t)
+	key, err := os.ReadFile(filepath.Join(s.dir, "viewer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.ParsePrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := gossh.Dial("tcp", s.addr, &gossh.ClientConfig{User: "watcher", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", 30, 100, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	stdin, err := sess.StdinPipe() // held open and never written: no query is answered
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	out := &lockedBuffer{}
+	sess.Stdout = out
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !(strings.Contains(out.String(), "vehicles on") && hasBraille(out.String())) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no screen after 20 s; the terminal got %q", tail(out.String(), 300))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a command writes while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func tail(s string, n int) string { return s[max(0, len(s)-n):] }

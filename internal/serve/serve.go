@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -203,7 +205,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		wish.Fatalln(sess, "fleetwatch: a terminal is needed; connect with ssh -t")
 		return nil
 	}
-	profile := bubbletea.MakeRenderer(sess).ColorProfile()
+	profile := colourProfile(sess)
 	m := ui.New(s.cfg.Source, s.cfg.Network, profile, s.cfg.Stale).WithIdleTimeout(s.cfg.IdleTimeout).WithWindow(s.cfg.Window).
 		WithBasemap(s.cfg.Basemap, s.cfg.Title)
 	p := tea.NewProgram(m, append(bubbletea.MakeOptions(sess), tea.WithAltScreen(), tea.WithMouseCellMotion())...)
@@ -217,6 +219,40 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		s.mu.Unlock()
 	}()
 	return p
+}
+
+// colourProfile is the colours the viewer's terminal shows, from the TERM
+// and COLORTERM its client sent. It does not ask the terminal, as wish's
+// renderer (bubbletea.MakeRenderer) does: that asks for the background
+// colour and then waits, on the emulated pty, with no timeout, for an
+// answer that a terminal which ignores the query never sends, and the
+// viewer saw a blank screen for good. The screen uses no colour that
+// depends on the background.
+func colourProfile(sess ssh.Session) termenv.Profile {
+	pty, _, ok := sess.Pty()
+	if !ok || pty.Term == "" || pty.Term == "dumb" {
+		return termenv.Ascii
+	}
+	env := sshEnviron(append(sess.Environ(), "TERM="+pty.Term))
+	return termenv.NewOutput(io.Discard, termenv.WithEnvironment(env), termenv.WithUnsafe()).EnvColorProfile()
+}
+
+// sshEnviron is a session's environment, for termenv.
+type sshEnviron []string
+
+// Environ returns the variables as KEY=value.
+func (e sshEnviron) Environ() []string { return e }
+
+// Getenv returns a variable's value; the last of its name wins, as TERM
+// appended after the client's own does.
+func (e sshEnviron) Getenv(key string) string {
+	v := ""
+	for _, kv := range e {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
 }
 
 // Active returns the number of sessions open now.

@@ -708,15 +708,18 @@ func (v *viewer) read(r io.Reader) {
 		if k > 0 {
 			p := buf[:k]
 			if !answered {
-				// The server asks the terminal its background colour (OSC 11)
-				// and its attributes (DA1) before the first frame, and waits
-				// for the answers: answer as a dark xterm would.
+				// A server that asks the terminal its background colour (OSC
+				// 11) and its attributes (DA1) before the first frame waits
+				// for the answers: answer as a dark xterm would. fleetwatch
+				// no longer asks; the first frames show that.
 				early = append(early, p...)
 				if i := bytes.Index(early, []byte("\x1b[c")); i >= 0 {
 					if bytes.Contains(early[:i], []byte("\x1b]11;?")) {
 						io.WriteString(v.stdin, "\x1b]11;rgb:0000/0000/0000\x1b\\")
 					}
 					io.WriteString(v.stdin, "\x1b[?62;22c")
+					answered, early = true, nil
+				} else if len(early) > 4096 {
 					answered, early = true, nil
 				}
 			}
