@@ -2,6 +2,7 @@ package view
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,12 +14,15 @@ import (
 	"github.com/fleetwatch/fleetwatch/internal/network"
 )
 
-// forgetLayers empties the shared layers, so that the next frame is drawn
-// as a screen alone draws it.
+// forgetLayers empties the shared map layers and panels, so that the next
+// frame is drawn as a screen alone draws it.
 func forgetLayers() {
 	layerMemo.mu.Lock()
 	layerMemo.entries = nil
 	layerMemo.mu.Unlock()
+	panelMemo.mu.Lock()
+	panelMemo.entries = nil
+	panelMemo.mu.Unlock()
 }
 
 // layerFleet is a few vehicles on each line, not crowded (markers, not
@@ -154,7 +158,10 @@ func TestMapLayerConcurrentScreens(t *testing.T) {
 	frame := func(i, viewer int) Frame {
 		s := snaps[i]
 		s.AsOf = fixedTime.Add(time.Duration(viewer%5) * 10 * time.Second) // the 30 s old turn stale from 40 s
-		fr := Frame{Snap: s, Now: fixedTime}
+		st := fixedStatus()
+		st.Rates[model.KindVehicles] = []float64{float64(viewer), 100, float64(10 * viewer)} // each its own
+		st.Lag[model.KindVehicles] = int64(viewer)
+		fr := Frame{Snap: s, Now: fixedTime, Status: st}
 		if viewer%7 == 3 {
 			fr.Selected = net.Lines[0].ID + "-2"
 		}
@@ -190,5 +197,59 @@ func TestMapLayerConcurrentScreens(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// Screens of one state share the overview panel but for the streams' rows,
+// which show each screen's own rates; a panel of other lines, stations or
+// weather, another size, or other colours, is another panel.
+func TestOverviewPanelShared(t *testing.T) {
+	net := network.Default()
+	snap := fixedSnapshot(net)
+	fewer := snap
+	fewer.Lines = slices.Clone(snap.Lines)
+	fewer.Lines[0].Vehicles++ // the same vehicles, other line figures
+	fewer.Stations = snap.Stations[1:]
+	otherWx := snap
+	otherWx.Weather = slices.Clone(snap.Weather)
+	otherWx.Weather[0].TempC = 30
+	slow := fixedStatus()
+	slow.Rates[model.KindVehicles] = []float64{1, 2, 3}
+	slow.Lag = [3]int64{99, 98, 97}
+	type viewer struct {
+		name    string
+		profile termenv.Profile
+		w, h    int
+		f       Frame
+	}
+	viewers := []viewer{
+		{"base", termenv.ANSI256, 120, 40, Frame{Snap: snap, Status: fixedStatus(), Now: fixedTime}},
+		{"own rates", termenv.ANSI256, 120, 40, Frame{Snap: snap, Status: slow, Now: fixedTime}},
+		{"other lines and stations", termenv.ANSI256, 120, 40, Frame{Snap: fewer, Status: fixedStatus(), Now: fixedTime}},
+		{"other weather", termenv.ANSI256, 120, 40, Frame{Snap: otherWx, Status: fixedStatus(), Now: fixedTime}},
+		{"true colour", termenv.TrueColor, 120, 40, Frame{Snap: snap, Status: fixedStatus(), Now: fixedTime}},
+		{"plain", termenv.Ascii, 120, 40, Frame{Snap: snap, Status: fixedStatus(), Now: fixedTime}},
+		{"shorter", termenv.ANSI256, 120, 30, Frame{Snap: snap, Status: fixedStatus(), Now: fixedTime}},
+		{"narrower", termenv.ANSI256, 110, 40, Frame{Snap: snap, Status: fixedStatus(), Now: fixedTime}},
+	}
+	draw := func(v viewer) string { return NewScreen(net, v.profile, nil).Render(v.f, v.w, v.h) }
+	want := map[string]string{}
+	for _, v := range viewers {
+		forgetLayers()
+		want[v.name] = draw(v)
+	}
+	for _, v := range viewers[1:] {
+		if want[v.name] == want["base"] {
+			t.Fatalf("%s: draws as the base; the test shows nothing", v.name)
+		}
+	}
+	for i := range viewers {
+		forgetLayers()
+		for j := range viewers {
+			v := viewers[(i+j)%len(viewers)]
+			if got := draw(v); got != want[v.name] {
+				t.Errorf("%s after %s: not what it draws alone", v.name, viewers[i].name)
+			}
+		}
 	}
 }
