@@ -10,6 +10,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/fleetwatch/fleetwatch/internal/alert"
+	"github.com/fleetwatch/fleetwatch/internal/basemap"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 )
@@ -20,6 +21,9 @@ func forgetLayers() {
 	layerMemo.mu.Lock()
 	layerMemo.entries = nil
 	layerMemo.mu.Unlock()
+	rowsMemo.mu.Lock()
+	rowsMemo.entries = nil
+	rowsMemo.mu.Unlock()
 	panelMemo.mu.Lock()
 	panelMemo.entries = nil
 	panelMemo.mu.Unlock()
@@ -86,9 +90,14 @@ func TestMapLayerSharedWhileStaleIsTheSame(t *testing.T) {
 
 // Screens of one state that differ in what the layer depends on (the
 // selection, the view, the map's size, the density mode, the open alerts)
-// each draw what they would alone, whoever drew first.
+// or in what lies under it or colours it (the basemap, the terminal's
+// colours) each draw what they would alone, whoever drew first.
 func TestMapLayerKeyedByWhatItDependsOn(t *testing.T) {
 	net := network.Default()
+	world, err := basemap.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
 	snap := layerFleet(net, 0).Snapshot()
 	open := []alert.Alert{{Kind: alert.OffRoute, VehicleID: net.Lines[0].ID + "-1", Line: net.Lines[0].ID, At: fixedTime}}
 	type viewer struct {
@@ -111,9 +120,15 @@ func TestMapLayerKeyedByWhatItDependsOn(t *testing.T) {
 		{"density", 120, 40, base, func(s *Screen) { s.Map().SetDensity(DensityOn) }},
 		{"details pane", 120, 40, details, nil},
 		{"smaller", 100, 30, base, nil},
+		{"true colour", 120, 40, base, nil},
+		{"basemap", 120, 40, base, func(s *Screen) { s.SetBasemap(world) }},
 	}
 	draw := func(v viewer) string {
-		s := NewScreen(net, termenv.ANSI256, nil)
+		profile := termenv.ANSI256
+		if v.name == "true colour" {
+			profile = termenv.TrueColor
+		}
+		s := NewScreen(net, profile, nil)
 		if v.setup != nil {
 			v.setup(s)
 		}

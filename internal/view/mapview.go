@@ -563,7 +563,6 @@ func (m *Map) Render(vehicles model.Vehicles, asOf time.Time, stale time.Duratio
 	}
 	m.followFit(vehicles)
 	m.resize(cols, rows)
-	m.frame.CopyFrom(m.static)
 	l := m.sharedLayer(vehicles, asOf, stale, selected)
 	if l.selSlot >= 0 {
 		// Remembered also when outside the view, where it is drawn nowhere
@@ -572,15 +571,41 @@ func (m *Map) Render(vehicles model.Vehicles, asOf time.Time, stale time.Duratio
 	}
 	m.dense = l.dense
 	m.outside = vehicles.Len() - l.inView
+	drawn := rowsMemo.get(rowsKey{layer: l, base: m.base, showBase: m.showBase, profile: m.profile},
+		func(k rowsKey) rowsKey { return k }, func() []string { return m.draw(l) })
+	return append(out, drawn...) // the caller may change its rows
+}
+
+// draw puts the layer over the static one and writes the rows as the
+// terminal shows them.
+func (m *Map) draw(l *vehicleLayer) []string {
+	m.frame.CopyFrom(m.static)
 	for _, g := range l.glyphs {
-		m.frame.SetGlyph(int(g.cell)%cols, int(g.cell)/cols, g.glyph, g.color)
+		m.frame.SetGlyph(int(g.cell)%m.cols, int(g.cell)/m.cols, g.glyph, g.color)
 	}
-	for r := range rows {
+	out := make([]string, 0, m.rows)
+	for r := range m.rows {
 		m.buf = m.frame.AppendRow(m.buf[:0], r, m.palette, m.bold)
 		out = append(out, string(m.buf))
 	}
 	return out
 }
+
+// rowsKey is what a map's rows depend on: the vehicle layer (which names
+// the vehicles, the network, the view and the size, layerKey), what lies
+// under it (the static layer: the network, drawn at that view and size,
+// and the basemap if shown) and the terminal's colours.
+type rowsKey struct {
+	layer    *vehicleLayer
+	base     *basemap.Basemap
+	showBase bool
+	profile  termenv.Profile
+}
+
+// rowsMemo shares the map's rows, as the terminal shows them, between the
+// screens drawing one layer over one static layer in one colour profile:
+// serve's viewers of the default view, most of them xterm-256color.
+var rowsMemo = memo[rowsKey, []string]{size: 8, same: func(a, b rowsKey) bool { return a == b }}
 
 // vehicleLayer is what a frame draws of the vehicles over the static layer:
 // a glyph for each cell that holds one, the selected vehicle's last. It
