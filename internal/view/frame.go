@@ -117,6 +117,17 @@ type Screen struct {
 	// its colour, rendered once: every frame shows them in many rows.
 	boxes, tags map[string]string
 	divider     string // the panel's left edge, "│" dimmed
+	// okOpen and okClose are what s.ok.Render puts around one line of
+	// text without tabs or carriage returns: the streams' sparklines are
+	// drawn every frame, and lipgloss's Render was a third of the panel.
+	okOpen, okClose string
+	// status is the last status bar drawn and what it was drawn from: it
+	// changes a few times a second, with the state and the rate, not with
+	// every frame.
+	status struct {
+		key  statusKey
+		line string
+	}
 }
 
 // termColor is a hex colour as the terminal's profile shows it, converted
@@ -174,6 +185,7 @@ func NewScreen(net *network.Network, profile termenv.Profile, keys []HelpLine) *
 		ok:    r.NewStyle().Foreground(c("#5fd75f")),
 	}
 	s.divider = s.dim.Render("│")
+	s.okOpen, s.okClose, _ = strings.Cut(s.ok.Render("x"), "x") // no sequence holds an x
 	s.setNet(net)
 	return s
 }
@@ -266,6 +278,7 @@ func (s *Screen) Render(f Frame, w, h int) string {
 	}
 	lines[0] = s.header(f, w)
 	var panel []string
+	fitted := false // the panel's rows are side wide as the loop below would fit them
 	if side > 0 {
 		switch {
 		case f.Help:
@@ -281,17 +294,22 @@ func (s *Screen) Render(f Frame, w, h int) string {
 		case f.Pane == PaneAlerts:
 			panel = s.alertsPanel(f, side, bodyH)
 		default:
-			panel = s.sidePanel(f.Snap, f.Status, side, bodyH)
+			panel, fitted = s.sidePanel(f.Snap, f.Status, side, bodyH), true
 		}
 	}
 	for i := range bodyH {
 		row := mapRows[i]
 		if side > 0 {
-			p := ""
-			if i < len(panel) {
+			var p string
+			switch {
+			case i >= len(panel):
+				p = fit("", side)
+			case fitted:
 				p = panel[i]
+			default:
+				p = fit(panel[i], side)
 			}
-			row += s.divider + fit(p, side)
+			row += s.divider + p
 		}
 		lines = append(lines, row)
 	}
@@ -319,7 +337,36 @@ func fit(s string, w int) string {
 	return s + strings.Repeat(" ", w-n)
 }
 
+// headerKey is what the header depends on: the title, the snapshot's
+// lines (by their array, as panelKey), how many vehicles and how many
+// the map left out, the clock's second, the width and the colours.
+type headerKey struct {
+	title    string
+	lines    *model.LineStats
+	nLines   int
+	vehicles int
+	outside  int
+	clock    bool
+	second   int64
+	w        int
+	profile  termenv.Profile // the title's style is made from it alone
+}
+
+// headerMemo shares the header between screens: every viewer of a state
+// shows the same one in the same second.
+var headerMemo = memo[headerKey, string]{size: 8, same: func(a, b headerKey) bool { return a == b }}
+
 func (s *Screen) header(f Frame, w int) string {
+	k := headerKey{title: cmp.Or(s.titleText, s.net.Name, "network"), lines: first(f.Snap.Lines), nLines: len(f.Snap.Lines),
+		vehicles: f.Snap.Vehicles.Len(), outside: s.m.Outside(), clock: !f.Now.IsZero(), second: f.Now.Unix(), w: w,
+		profile: s.profile}
+	if !k.clock {
+		k.second = 0
+	}
+	return headerMemo.get(k, func(k headerKey) headerKey { return k }, func() string { return s.drawHeader(f, w) })
+}
+
+func (s *Screen) drawHeader(f Frame, w int) string {
 	name := safe(cmp.Or(s.titleText, s.net.Name, "network"))
 	lineCount := 0
 	for _, l := range f.Snap.Lines {
@@ -382,6 +429,8 @@ func first[T any](s []T) *T {
 	return &s[0]
 }
 
+// sidePanel is the overview panel, its rows fitted as Render fits the
+// other panels' rows.
 func (s *Screen) sidePanel(snap model.Snapshot, st Status, w, h int) []string {
 	k := panelKey{lines: first(snap.Lines), stations: first(snap.Stations), weather: first(snap.Weather),
 		nLines: len(snap.Lines), nStation: len(snap.Stations), nWeather: len(snap.Weather),
@@ -398,7 +447,9 @@ func (s *Screen) sidePanel(snap model.Snapshot, st Status, w, h int) []string {
 		if len(rates) > 0 {
 			now = rates[len(rates)-1]
 		}
-		out[p.streams+i] = fit(" "+fmt.Sprintf("%-8s %s %6.0f %7d", k, s.ok.Render(sparkline(rates, spark)), now, st.Lag[k]), w)
+		// sparkline's runes and spaces are one line, as okOpen needs.
+		row := fmt.Sprintf("%-8s %s%s%s %6.0f %7d", k, s.okOpen, sparkline(rates, spark), s.okClose, now, st.Lag[k])
+		out[p.streams+i] = fit(fit(" "+row, w), w)
 	}
 	return out
 }
@@ -446,7 +497,10 @@ func (s *Screen) overview(snap model.Snapshot, w, h int) *sharedPanel {
 		}
 	}
 	for i := range out {
-		out[i] = fit(" "+out[i], w)
+		// Fitted twice, as the screen's other panels are (once by the
+		// panel, once by Render): a row truncated before a wide rune is a
+		// cell short after the first. Render does not fit these again.
+		out[i] = fit(fit(" "+out[i], w), w)
 	}
 	p.rows = out
 	return p
@@ -533,7 +587,32 @@ func duration(sec float64) string {
 	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 }
 
+// statusKey is what the status bar depends on.
+type statusKey struct {
+	brokers, err, lastReject, notice string
+	connected, live, demo            bool
+	topics, partitions               int
+	rate                             float64
+	missing                          *string // Status.Missing by its array: made anew when there is one
+	nMissing                         int
+	consumed, rejected               int64
+	alerts                           *alertIndex
+	w                                int
+}
+
 func (s *Screen) statusBar(st Status, snap model.Snapshot, open []alert.Alert, w int) string {
+	consumed, rejected := snap.Counters.Total()
+	k := statusKey{brokers: st.Brokers, err: st.Err, lastReject: st.LastReject, notice: st.Notice,
+		connected: st.Connected, live: st.Live, demo: st.Demo, topics: st.Topics, partitions: st.Partitions,
+		rate: st.Rate, missing: first(st.Missing), nMissing: len(st.Missing), consumed: consumed, rejected: rejected,
+		alerts: indexAlerts(open), w: w}
+	if s.status.line == "" || s.status.key != k {
+		s.status.key, s.status.line = k, s.drawStatusBar(st, snap, open, w)
+	}
+	return s.status.line
+}
+
+func (s *Screen) drawStatusBar(st Status, snap model.Snapshot, open []alert.Alert, w int) string {
 	st.Brokers, st.Err, st.LastReject = safe(st.Brokers), safe(st.Err), safe(st.LastReject)
 	consumed, rejected := snap.Counters.Total()
 	var conn string

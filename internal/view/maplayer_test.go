@@ -3,6 +3,7 @@ package view
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,9 @@ func forgetLayers() {
 	panelMemo.mu.Lock()
 	panelMemo.entries = nil
 	panelMemo.mu.Unlock()
+	headerMemo.mu.Lock()
+	headerMemo.entries = nil
+	headerMemo.mu.Unlock()
 }
 
 // layerFleet is a few vehicles on each line, not crowded (markers, not
@@ -264,6 +268,138 @@ func TestOverviewPanelShared(t *testing.T) {
 			v := viewers[(i+j)%len(viewers)]
 			if got := draw(v); got != want[v.name] {
 				t.Errorf("%s after %s: not what it draws alone", v.name, viewers[i].name)
+			}
+		}
+	}
+}
+
+// Render does not fit the overview panel's rows again: they must be what
+// fitting them again gives, also where a wide rune was cut at the edge.
+func TestOverviewRowsFitted(t *testing.T) {
+	net := network.Default()
+	f := model.NewFleet()
+	f.Apply(model.Weather{Area: "東京都心部の北側", TempC: 3, Condition: "雪のち晴れ、ところにより一時雨で風が強い", TS: fixedTime})
+	f.Apply(model.StationInfo{StationID: "s1", Name: "新宿三丁目駅前の広場", Lines: []string{net.Lines[0].ID}})
+	f.Apply(model.Turnstile{StationID: "s1", Entries: 5, TS: fixedTime})
+	snap := f.Snapshot()
+	for _, profile := range []termenv.Profile{termenv.ANSI256, termenv.Ascii} {
+		for _, w := range []int{30, 31, 43, 48} {
+			forgetLayers()
+			s := NewScreen(net, profile, nil)
+			rows := s.sidePanel(snap, fixedStatus(), w, 38)
+			cut := false
+			for i, r := range rows {
+				if again := fit(r, w); again != r {
+					t.Fatalf("profile %v, width %d, row %d: %q fitted again is %q", profile, w, i, r, again)
+				}
+				cut = cut || strings.Contains(r, "…")
+			}
+			if !cut {
+				t.Fatalf("width %d: no row cut; the test shows nothing", w)
+			}
+		}
+	}
+}
+
+// okOpen and okClose put around a sparkline what s.ok.Render does.
+func TestOKStyleAroundSparkline(t *testing.T) {
+	for _, profile := range []termenv.Profile{termenv.TrueColor, termenv.ANSI256, termenv.ANSI, termenv.Ascii} {
+		s := NewScreen(network.Default(), profile, nil)
+		for _, vals := range [][]float64{nil, {0}, {1, 5, 3}, {0, 0, 0, 100, 7}} {
+			for _, w := range []int{1, 4, 22} {
+				line := sparkline(vals, w)
+				if got, want := s.okOpen+line+s.okClose, s.ok.Render(line); got != want {
+					t.Errorf("profile %v, %v in %d: %q, Render gives %q", profile, vals, w, got, want)
+				}
+			}
+		}
+	}
+}
+
+// A screen drawing frame after frame shows each frame's header and status
+// bar, as a new screen would: whatever changes between them (the clock's
+// second, the state, what the map leaves out, the rate, the connection,
+// the alerts, a missing topic, the width), nothing is kept too long.
+func TestHeaderAndStatusBarFollowTheFrame(t *testing.T) {
+	net := network.Default()
+	f := layerFleet(net, 0)
+	f.AddCounters(model.KindVehicles, 7, false)
+	f.AddCounters(model.KindVehicles, 1, true) // a rejection: the status bar shows the last
+	snap := f.Snapshot()
+	f.AddCounters(model.KindVehicles, 7, false)
+	counted := f.Snapshot()
+	base := Frame{Snap: snap, Status: fixedStatus(), Now: fixedTime}
+	frames := map[string]Frame{"base": base}
+	add := func(name string, change func(*Frame)) {
+		fr := base
+		fr.Status.Missing = slices.Clone(base.Status.Missing)
+		change(&fr)
+		frames[name] = fr
+	}
+	add("next second", func(fr *Frame) { fr.Now = fr.Now.Add(time.Second) })
+	add("no clock", func(fr *Frame) { fr.Now = time.Time{} })
+	add("counted", func(fr *Frame) { fr.Snap = counted })
+	add("rate", func(fr *Frame) { fr.Status.Rate++ })
+	add("conn 1 connecting", func(fr *Frame) { fr.Status.Connected = false })
+	add("conn 2 unreachable", func(fr *Frame) { fr.Status.Connected, fr.Status.Err = false, "dial tcp: connection refused" })
+	add("alerts", func(fr *Frame) {
+		fr.Alerts = []alert.Alert{{Kind: alert.Late, VehicleID: net.Lines[0].ID + "-1", Line: net.Lines[0].ID, At: fixedTime}}
+	})
+	add("missing", func(fr *Frame) { fr.Status.Missing = []string{"busDta not found"} })
+	add("rejected", func(fr *Frame) { fr.Status.LastReject = "bad json" })
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range frames {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	type size struct{ w, h int }
+	sizes := []size{{120, 40}, {100, 30}}
+	zoom := func(s *Screen) { s.Map().ZoomBy(8) } // most vehicles outside
+	want := map[string]string{}
+	for _, n := range names {
+		for _, sz := range sizes {
+			for zi, z := range []func(*Screen){nil, zoom} {
+				forgetLayers()
+				s := NewScreen(net, termenv.ANSI256, nil)
+				if z != nil {
+					z(s)
+				}
+				want[fmt.Sprint(n, sz, zi)] = s.Render(frames[n], sz.w, sz.h)
+			}
+		}
+	}
+	for _, n := range names {
+		if n != "base" && want[fmt.Sprint(n, sizes[0], 0)] == want[fmt.Sprint("base", sizes[0], 0)] {
+			t.Fatalf("%s: drawn as the base; the test shows nothing", n)
+		}
+	}
+	if want[fmt.Sprint("base", sizes[0], 1)] == want[fmt.Sprint("base", sizes[0], 0)] {
+		t.Fatal("zoomed: drawn as the base")
+	}
+	forgetLayers()
+	for zi, z := range []func(*Screen){nil, zoom} {
+		s := NewScreen(net, termenv.ANSI256, nil)
+		if z != nil {
+			z(s)
+		}
+		// Each change alone, after the base frame; each size begun and
+		// ended with the base frame, so that the width alone changes.
+		var seq []string
+		for _, n := range names {
+			seq = append(seq, "base", n)
+		}
+		seq = append(seq, "base")
+		seq = append(seq, names...) // and one after another
+		seq = append(seq, "base")
+		for range 2 {
+			for _, sz := range sizes {
+				for _, n := range seq {
+					if got := s.Render(frames[n], sz.w, sz.h); got != want[fmt.Sprint(n, sz, zi)] {
+						t.Errorf("%s at %v (zoomed %v): not what a new screen draws", n, sz, zi == 1)
+					}
+				}
 			}
 		}
 	}
