@@ -48,11 +48,17 @@ type latencyHist struct {
 	ms   [latencyMax + 1]int64 // the last bucket holds 10 s and more
 	n    int64
 	peak time.Duration
+	// last is stats' answer while no record came since (valid): every
+	// viewer's frame asks, under the store's lock, and the answer walks
+	// 10 000 buckets.
+	last  model.Latency
+	valid bool
 }
 
 const latencyMax = 10_000
 
 func (h *latencyHist) add(ages []time.Duration) {
+	h.valid = h.valid && len(ages) == 0
 	for _, d := range ages {
 		h.n++
 		h.peak = max(h.peak, d)
@@ -62,7 +68,11 @@ func (h *latencyHist) add(ages []time.Duration) {
 
 // stats returns the median and 99th percentile, in milliseconds.
 func (h *latencyHist) stats() model.Latency {
+	if h.valid {
+		return h.last
+	}
 	out := model.Latency{Count: h.n, MaxMs: float64(h.peak) / float64(time.Millisecond)}
+	h.last, h.valid = out, true
 	if h.n == 0 {
 		return out
 	}
@@ -78,6 +88,7 @@ func (h *latencyHist) stats() model.Latency {
 			break
 		}
 	}
+	h.last = out
 	return out
 }
 

@@ -231,3 +231,24 @@ func TestReadersShareTheOpenAlertsUntilTheyChange(t *testing.T) {
 		t.Fatal("no change, yet a new list")
 	}
 }
+
+// The latency figures a frame shows follow every record applied, though
+// they are worked out again only after one was.
+func TestLatencyStatsFollowRecords(t *testing.T) {
+	var h latencyHist
+	if got := h.stats(); got.Count != 0 || got.P50Ms != 0 {
+		t.Fatalf("empty: %+v", got)
+	}
+	h.add([]time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond})
+	if got := h.stats(); got.Count != 3 || got.P50Ms != 20 || got.P99Ms != 30 || got.MaxMs != 30 {
+		t.Fatalf("after three: %+v", got)
+	}
+	h.add(nil)
+	if got := h.stats(); got.Count != 3 || got.P50Ms != 20 {
+		t.Fatalf("after none more: %+v", got)
+	}
+	h.add([]time.Duration{40 * time.Millisecond, 50 * time.Millisecond})
+	if got := h.stats(); got.Count != 5 || got.P50Ms != 30 || got.P99Ms != 50 || got.MaxMs != 50 {
+		t.Fatalf("after five: %+v", got)
+	}
+}
