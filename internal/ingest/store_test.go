@@ -252,3 +252,45 @@ func TestLatencyStatsFollowRecords(t *testing.T) {
 		t.Fatalf("after five: %+v", got)
 	}
 }
+
+// A station board's predictions serve every screen for a second of their
+// clock (less the arrivals that passed), then are worked out again.
+func TestStationETAsServeASecond(t *testing.T) {
+	s := NewStore(Options{})
+	arrive := func(v, station, prev string, at time.Time) {
+		s.Handle([]model.Record{{Kind: model.KindStations, Value: []byte(fmt.Sprintf(
+			`{"type":"arrival","station_id":%q,"vehicle_id":%q,"line":"blue","direction":"a","prev_station_id":%q,"ts":%q}`,
+			station, v, prev, at.Format(time.RFC3339Nano)))}})
+	}
+	// v1 teaches a→b 60 s; v2 arrives at a and is due at b 60 s later.
+	arrive("v1", "a", "", t0)
+	arrive("v1", "b", "a", t0.Add(60*time.Second))
+	arrive("v2", "a", "", t0.Add(100*time.Second))
+	ids := func(es []model.ETA) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.VehicleID+"@"+e.At.Format("15:04:05"))
+		}
+		return out
+	}
+	now := t0.Add(101 * time.Second)
+	if got := ids(s.StationETAs("b", now)); !slices.Equal(got, []string{"v2@10:02:40"}) {
+		t.Fatalf("at b: %v", got)
+	}
+	// v3 arrives at a: within the second the board stands, after it v3 shows.
+	arrive("v3", "a", "", t0.Add(101*time.Second))
+	if got := ids(s.StationETAs("b", now.Add(500*time.Millisecond))); !slices.Equal(got, []string{"v2@10:02:40"}) {
+		t.Fatalf("at b within the second: %v", got)
+	}
+	if got := ids(s.StationETAs("b", now.Add(time.Second))); !slices.Equal(got, []string{"v2@10:02:40", "v3@10:02:41"}) {
+		t.Fatalf("at b a second on: %v", got)
+	}
+	// An arrival whose time passes leaves the board at once, within the
+	// second too.
+	if got := ids(s.StationETAs("b", t0.Add(159600*time.Millisecond))); !slices.Equal(got, []string{"v2@10:02:40", "v3@10:02:41"}) {
+		t.Fatalf("at b just before v2's time: %v", got)
+	}
+	if got := ids(s.StationETAs("b", t0.Add(160200*time.Millisecond))); !slices.Equal(got, []string{"v3@10:02:41"}) {
+		t.Fatalf("at b just after v2's time: %v", got)
+	}
+}
