@@ -14,14 +14,11 @@ import "github.com/fleetwatch/fleetwatch/internal/idtab"
 // 10 000 vehicles reporting every second neither stays in cache, and a map
 // lookup, two cache misses, took a third of the detector's time.
 type vehicleTable struct {
-	index *idtab.Index
-	arena idtab.Arena
+	ids   *idtab.Table
 	pages []*[pageLen]vehicleState
-	ids   []idtab.Ref // by slot; the zero Ref for a free slot
 	// seen is each slot's latest report time (0: none, or free), dense so
 	// that Tick scans it for the silent few without touching the states.
 	seen []int64
-	free []int32
 }
 
 const (
@@ -29,15 +26,11 @@ const (
 	pageLen  = 1 << pageBits
 )
 
-func newVehicleTable() *vehicleTable {
-	t := &vehicleTable{}
-	t.index = idtab.NewIndex(t.id)
-	return t
-}
+func newVehicleTable() *vehicleTable { return &vehicleTable{ids: idtab.NewTable()} }
 
 // id is the id of the vehicle in slot ("" for a free one). It shares the
 // arena's memory: copy it (strings.Clone) to keep it past the vehicle.
-func (t *vehicleTable) id(slot int32) string { return t.arena.String(t.ids[slot]) }
+func (t *vehicleTable) id(slot int32) string { return t.ids.ID(slot) }
 
 // at is the state in slot.
 func (t *vehicleTable) at(slot int32) *vehicleState {
@@ -45,11 +38,11 @@ func (t *vehicleTable) at(slot int32) *vehicleState {
 }
 
 // slots is how many slots there are, free ones included.
-func (t *vehicleTable) slots() int { return len(t.ids) }
+func (t *vehicleTable) slots() int { return t.ids.Slots() }
 
 // get returns the state of vehicle id; nil if there is none.
 func (t *vehicleTable) get(id string) *vehicleState {
-	if slot, ok := t.index.Get(id); ok {
+	if slot, ok := t.ids.Get(id); ok {
 		return t.at(slot)
 	}
 	return nil
@@ -57,20 +50,13 @@ func (t *vehicleTable) get(id string) *vehicleState {
 
 // add files vehicle id, which is not filed yet, and returns its new state.
 func (t *vehicleTable) add(id string) *vehicleState {
-	var slot int32
-	ref := t.arena.Add(id)
-	if n := len(t.free); n > 0 {
-		slot, t.free = t.free[n-1], t.free[:n-1]
-		t.ids[slot] = ref
-	} else {
-		slot = int32(len(t.ids))
+	slot, grew := t.ids.Add(id)
+	if grew {
 		if slot>>pageBits == int32(len(t.pages)) {
 			t.pages = append(t.pages, new([pageLen]vehicleState))
 		}
-		t.ids = append(t.ids, ref)
 		t.seen = append(t.seen, 0)
 	}
-	t.index.Add(slot)
 	v := t.at(slot)
 	*v = vehicleState{seg: -1, idx: slot}
 	return v
@@ -82,18 +68,7 @@ func (t *vehicleTable) remove(v *vehicleState) {
 	if slot < 0 {
 		return
 	}
-	t.index.Remove(slot)
-	t.arena.Free(t.ids[slot])
-	t.ids[slot], t.seen[slot] = idtab.Ref{}, 0
+	t.ids.Remove(slot)
+	t.seen[slot] = 0
 	*v = vehicleState{idx: -1}
-	t.free = append(t.free, slot)
-	if t.arena.Wasteful() {
-		// Vehicles come and go (a ride-hailing fleet's do all day): their
-		// ids would pile up in the arena.
-		t.arena.Compact(func(move func(idtab.Ref) idtab.Ref) {
-			for i, ref := range t.ids {
-				t.ids[i] = move(ref)
-			}
-		})
-	}
 }

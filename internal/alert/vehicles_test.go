@@ -35,8 +35,14 @@ func TestVehicleTable(t *testing.T) {
 					t.Fatalf("op %d: get(%s) = %p (%+v), want %p", i, id, got, got, v)
 				}
 			}
-			if x.index.Len() != len(want) || x.slots()-len(x.free) != len(want) {
-				t.Fatalf("op %d: %d filed, %d slots in use, want %d", i, x.index.Len(), x.slots()-len(x.free), len(want))
+			inUse := 0
+			for slot := range x.slots() {
+				if x.id(int32(slot)) != "" {
+					inUse++
+				}
+			}
+			if x.ids.Len() != len(want) || inUse != len(want) {
+				t.Fatalf("op %d: %d filed, %d slots in use, want %d", i, x.ids.Len(), inUse, len(want))
 			}
 		}
 		if got := x.get(id); got != want[id] {

@@ -176,3 +176,65 @@ func (x *Index) Remove(slot int32) {
 	x.entries[i] = entry{}
 	x.n--
 }
+
+// Table numbers ids by slot: an Index over an Arena, with freed slots
+// reused and the arena compacted as ids come and go. Its user keeps what
+// it knows of each id in columns of its own, by slot.
+type Table struct {
+	index *Index
+	arena Arena
+	refs  []Ref // by slot; the zero Ref for a free slot
+	free  []int32
+}
+
+// NewTable returns an empty table.
+func NewTable() *Table {
+	t := &Table{}
+	t.index = NewIndex(t.ID)
+	return t
+}
+
+// ID is the id in slot ("" for a free one). It shares the arena's memory:
+// copy it (strings.Clone) to keep it past the id's removal.
+func (t *Table) ID(slot int32) string { return t.arena.String(t.refs[slot]) }
+
+// Slots is how many slots there are, free ones included.
+func (t *Table) Slots() int { return len(t.refs) }
+
+// Len is how many ids the table holds.
+func (t *Table) Len() int { return t.index.Len() }
+
+// Get returns the slot of id; false if it is not in the table.
+func (t *Table) Get(id string) (int32, bool) { return t.index.Get(id) }
+
+// Add puts id, which is not in the table, in a free slot, or in a new one
+// at the end (grew: the caller's columns need one more).
+func (t *Table) Add(id string) (slot int32, grew bool) {
+	ref := t.arena.Add(id)
+	if n := len(t.free); n > 0 {
+		slot, t.free = t.free[n-1], t.free[:n-1]
+		t.refs[slot] = ref
+	} else {
+		slot, grew = int32(len(t.refs)), true
+		t.refs = append(t.refs, ref)
+	}
+	t.index.Add(slot)
+	return slot, grew
+}
+
+// Remove frees slot, which holds an id.
+func (t *Table) Remove(slot int32) {
+	t.index.Remove(slot)
+	t.arena.Free(t.refs[slot])
+	t.refs[slot] = Ref{}
+	t.free = append(t.free, slot)
+	if t.arena.Wasteful() {
+		// Ids come and go (a ride-hailing fleet's do all day): the freed
+		// ones would pile up in the arena.
+		t.arena.Compact(func(move func(Ref) Ref) {
+			for i, ref := range t.refs {
+				t.refs[i] = move(ref)
+			}
+		})
+	}
+}

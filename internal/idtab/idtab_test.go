@@ -95,3 +95,36 @@ func TestEmptyID(t *testing.T) {
 		t.Fatalf("the empty id: %+v", r)
 	}
 }
+
+// A table finds what it holds, reuses freed slots (growing only when none
+// is free), and keeps ids right through the compactions churn brings.
+func TestTable(t *testing.T) {
+	tab := NewTable()
+	want := map[string]int32{}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range 100000 {
+		id := fmt.Sprintf("vehicle-%d", rng.IntN(2000))
+		if slot, ok := want[id]; ok {
+			tab.Remove(slot)
+			delete(want, id)
+			continue
+		}
+		slots := tab.Slots()
+		slot, grew := tab.Add(id)
+		if grew != (slots < tab.Slots()) || grew && slot != int32(slots) {
+			t.Fatalf("op %d: slot %d, grew %t, from %d slots to %d", i, slot, grew, slots, tab.Slots())
+		}
+		want[id] = slot
+	}
+	if tab.Len() != len(want) || tab.Slots() > 2000 {
+		t.Fatalf("%d ids in %d slots, want %d in at most 2000", tab.Len(), tab.Slots(), len(want))
+	}
+	for id, slot := range want {
+		if got, ok := tab.Get(id); !ok || got != slot || tab.ID(slot) != id {
+			t.Fatalf("%s: slot %d, %t, want %d (which holds %q)", id, got, ok, slot, tab.ID(slot))
+		}
+	}
+	if tab.arena.dead > tab.arena.live+pageSize {
+		t.Fatalf("never compacted: %d bytes freed, %d in use", tab.arena.dead, tab.arena.live)
+	}
+}

@@ -63,11 +63,8 @@ type stopNode struct {
 // segment's median is kept, not sorted again for each prediction.
 type etaModel struct {
 	// The vehicles with an arrival, by slot: ids, latest arrivals.
-	index *idtab.Index
-	arena idtab.Arena
-	ids   []idtab.Ref
-	rows  []etaRow
-	free  []int32
+	ids  *idtab.Table
+	rows []etaRow
 
 	stops    map[lineDirStop]int32 // in stopList
 	stopList []stopNode
@@ -79,16 +76,14 @@ type etaModel struct {
 }
 
 func newETAModel() *etaModel {
-	m := &etaModel{stops: map[lineDirStop]int32{}, segs: map[segKey]*[segSamples]float64{},
+	return &etaModel{ids: idtab.NewTable(), stops: map[lineDirStop]int32{}, segs: map[segKey]*[segSamples]float64{},
 		fill: map[segKey]int{}, median: map[segKey]time.Duration{}, next: map[lineDirStop]string{},
 		prev: map[lineDirStop][]string{}}
-	m.index = idtab.NewIndex(func(slot int32) string { return m.arena.String(m.ids[slot]) })
-	return m
 }
 
 // last is a vehicle's latest arrival; false if it has none.
 func (m *etaModel) last(vehicle string) (lastStop, bool) {
-	slot, ok := m.index.Get(vehicle)
+	slot, ok := m.ids.Get(vehicle)
 	if !ok {
 		return lastStop{}, false
 	}
@@ -105,7 +100,7 @@ func (m *etaModel) eachAt(u lineDirStop, yield func(vehicle string, ts int64)) {
 		return
 	}
 	for s := m.stopList[n].head; s != 0; s = m.rows[s-1].next {
-		yield(m.arena.String(m.ids[s-1]), m.rows[s-1].ts)
+		yield(m.ids.ID(s-1), m.rows[s-1].ts)
 	}
 }
 
@@ -143,19 +138,14 @@ func (m *etaModel) setNext(line, direction, from, to string) {
 
 // setLast files a vehicle's latest arrival: at stop k, at ts.
 func (m *etaModel) setLast(vehicle string, k lineDirStop, ts time.Time) {
-	slot, ok := m.index.Get(vehicle)
-	switch {
-	case ok:
+	slot, ok := m.ids.Get(vehicle)
+	if ok {
 		m.unlink(slot)
-	case len(m.free) > 0:
-		slot, m.free = m.free[len(m.free)-1], m.free[:len(m.free)-1]
-		m.ids[slot] = m.arena.Add(vehicle)
-		m.index.Add(slot)
-	default:
-		slot = int32(len(m.rows))
-		m.rows = append(m.rows, etaRow{})
-		m.ids = append(m.ids, m.arena.Add(vehicle))
-		m.index.Add(slot)
+	} else {
+		var grew bool
+		if slot, grew = m.ids.Add(vehicle); grew {
+			m.rows = append(m.rows, etaRow{})
+		}
 	}
 	n, ok := m.stops[k]
 	if !ok {
@@ -173,22 +163,13 @@ func (m *etaModel) setLast(vehicle string, k lineDirStop, ts time.Time) {
 
 // forget drops a vehicle's latest arrival.
 func (m *etaModel) forget(vehicle string) {
-	slot, ok := m.index.Get(vehicle)
+	slot, ok := m.ids.Get(vehicle)
 	if !ok {
 		return
 	}
 	m.unlink(slot)
-	m.index.Remove(slot)
-	m.arena.Free(m.ids[slot])
-	m.ids[slot], m.rows[slot] = idtab.Ref{}, etaRow{}
-	m.free = append(m.free, slot)
-	if m.arena.Wasteful() {
-		m.arena.Compact(func(move func(idtab.Ref) idtab.Ref) {
-			for i, ref := range m.ids {
-				m.ids[i] = move(ref)
-			}
-		})
-	}
+	m.ids.Remove(slot)
+	m.rows[slot] = etaRow{}
 }
 
 // arrival learns from one arrival; line is the arrival's or its vehicle's.

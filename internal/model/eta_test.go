@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/fleetwatch/fleetwatch/internal/idtab"
 )
 
 func TestETAsFromObservedRunningTimes(t *testing.T) {
@@ -89,11 +87,12 @@ func TestStationETAsAsEveryVehiclePredicted(t *testing.T) {
 		for s := range 30 {
 			station := fmt.Sprintf("s%d", s)
 			var want []ETA
-			for _, ref := range f.eta.ids {
-				if ref == (idtab.Ref{}) {
+			for slot := range f.eta.ids.Slots() {
+				id := f.eta.ids.ID(int32(slot))
+				if id == "" {
 					continue // a free slot
 				}
-				for _, e := range f.VehicleETAs(strings.Clone(f.eta.arena.String(ref))) {
+				for _, e := range f.VehicleETAs(strings.Clone(id)) {
 					if e.StationID == station {
 						if !e.At.Before(now) {
 							want = append(want, e)
