@@ -1,6 +1,7 @@
 package model
 
 import (
+	"iter"
 	"slices"
 	"time"
 
@@ -210,21 +211,34 @@ func (m *etaModel) ahead(vehicle string) []ETA {
 		return nil
 	}
 	var out []ETA
-	from, t := at.station, at.ts
-	for range etaHops {
-		to, ok := m.next[lineDirStop{at.line, at.direction, from}]
-		if !ok {
-			break
-		}
-		d, ok := m.median[segKey{at.line, at.direction, from, to}]
-		if !ok {
-			break
-		}
-		t = t.Add(d)
-		out = append(out, ETA{VehicleID: vehicle, Line: at.line, Direction: at.direction, StationID: to, At: t})
-		from = to
+	for to, run := range m.route(lineDirStop{at.line, at.direction, at.station}) {
+		out = append(out, ETA{VehicleID: vehicle, Line: at.line, Direction: at.direction, StationID: to, At: at.ts.Add(run)})
 	}
 	return out
+}
+
+// route yields the stops after u, nearest first, each with the running
+// time from u to it: as far as etaHops, the stop order learned and the
+// running times known reach.
+func (m *etaModel) route(u lineDirStop) iter.Seq2[string, time.Duration] {
+	return func(yield func(string, time.Duration) bool) {
+		from, run := u.station, time.Duration(0)
+		for range etaHops {
+			to, ok := m.next[lineDirStop{u.line, u.direction, from}]
+			if !ok {
+				return
+			}
+			d, ok := m.median[segKey{u.line, u.direction, from, to}]
+			if !ok {
+				return
+			}
+			run += d
+			if !yield(to, run) {
+				return
+			}
+			from = to
+		}
+	}
 }
 
 // upstream lists the stops (line, direction and station) at most etaHops
@@ -275,22 +289,12 @@ func (f *Fleet) StationETAs(station string, now time.Time, perDirection int) []E
 	for _, u := range m.upstream(station) {
 		// Every vehicle whose latest arrival was at u is predicted along
 		// the same stops: the running time to the station is walked once.
-		from, run, reaches := u.station, time.Duration(0), false
-		for range etaHops {
-			to, ok := m.next[lineDirStop{u.line, u.direction, from}]
-			if !ok {
-				break
-			}
-			d, ok := m.median[segKey{u.line, u.direction, from, to}]
-			if !ok {
-				break
-			}
-			run += d
+		run, reaches := time.Duration(0), false
+		for to, r := range m.route(u) {
 			if to == station {
-				reaches = true
+				run, reaches = r, true
 				break
 			}
-			from = to
 		}
 		if !reaches {
 			continue
