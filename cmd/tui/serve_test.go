@@ -332,7 +332,7 @@ func TestServeTerminalThatAnswersNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stdin.Close()
-	out := &lockedBuffer{}
+	out := &testutil.SyncBuffer{}
 	sess.Stdout = out
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
@@ -346,24 +346,6 @@ func TestServeTerminalThatAnswersNothing(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that a command writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func tail(s string, n int) string { return s[max(0, len(s)-n):] }

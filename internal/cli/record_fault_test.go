@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -16,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,30 +44,12 @@ func faultKafka(t *testing.T) string {
 	return testutil.RealKafka(t)
 }
 
-// syncBuffer is a process's stderr, read by the test while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // proc is a command running in the background; t.Cleanup kills it if the
 // test ends before it does.
 type proc struct {
 	name   string
 	cmd    *exec.Cmd
-	stderr syncBuffer
+	stderr testutil.SyncBuffer
 	done   chan struct{}
 	err    error
 }

@@ -2,6 +2,7 @@
 package testutil
 
 import (
+	"bytes"
 	"net"
 	"os"
 	"os/exec"
@@ -146,4 +147,24 @@ func EmbeddedBroker(t testing.TB) string {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	WaitPort(t, addr)
 	return addr
+}
+
+// SyncBuffer is a bytes.Buffer that a running command writes (its stdout or
+// stderr) while the test reads it. The zero value is ready to use.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
