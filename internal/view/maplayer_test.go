@@ -18,6 +18,32 @@ import (
 
 // forgetLayers empties the shared map layers and panels, so that the next
 // frame is drawn as a screen alone draws it.
+// drawsAsAlone draws the screens named, by draw, each after every other
+// (sharing what they may) and checks that each draws what it draws alone;
+// and that none draws as the first does, else the test shows nothing.
+func drawsAsAlone(t *testing.T, names []string, draw func(i int) string) {
+	t.Helper()
+	want := make([]string, len(names))
+	for i := range names {
+		forgetLayers()
+		want[i] = draw(i)
+	}
+	for i := 1; i < len(names); i++ {
+		if want[i] == want[0] {
+			t.Fatalf("%s: draws as %s; the test shows nothing", names[i], names[0])
+		}
+	}
+	for i := range names {
+		forgetLayers()
+		for j := range names {
+			k := (i + j) % len(names)
+			if got := draw(k); got != want[k] {
+				t.Errorf("%s after %s: not what it draws alone", names[k], names[i])
+			}
+		}
+	}
+}
+
 func forgetLayers() {
 	layerMemo.mu.Lock()
 	layerMemo.entries = nil
@@ -138,26 +164,11 @@ func TestMapLayerKeyedByWhatItDependsOn(t *testing.T) {
 		}
 		return s.Render(v.f, v.w, v.h)
 	}
-	want := map[string]string{}
-	for _, v := range viewers {
-		forgetLayers()
-		want[v.name] = draw(v)
+	names := make([]string, len(viewers))
+	for i, v := range viewers {
+		names[i] = v.name
 	}
-	for _, v := range viewers[1:] {
-		if want[v.name] == want["default"] {
-			t.Fatalf("%s: draws as the default view; the test shows nothing", v.name)
-		}
-	}
-	// Each after every other, sharing what they may.
-	for i := range viewers {
-		forgetLayers()
-		for j := range viewers {
-			v := viewers[(i+j)%len(viewers)]
-			if got := draw(v); got != want[v.name] {
-				t.Errorf("%s after %s: not what it draws alone", v.name, viewers[i].name)
-			}
-		}
-	}
+	drawsAsAlone(t, names, func(i int) string { return draw(viewers[i]) })
 }
 
 // Many screens drawing a changing fleet at once, at their own times, draw
@@ -252,25 +263,11 @@ func TestOverviewPanelShared(t *testing.T) {
 		{"narrower", termenv.ANSI256, 110, 40, Frame{Snap: snap, Status: fixedStatus(), Now: fixedTime}},
 	}
 	draw := func(v viewer) string { return NewScreen(net, v.profile, nil).Render(v.f, v.w, v.h) }
-	want := map[string]string{}
-	for _, v := range viewers {
-		forgetLayers()
-		want[v.name] = draw(v)
+	names := make([]string, len(viewers))
+	for i, v := range viewers {
+		names[i] = v.name
 	}
-	for _, v := range viewers[1:] {
-		if want[v.name] == want["base"] {
-			t.Fatalf("%s: draws as the base; the test shows nothing", v.name)
-		}
-	}
-	for i := range viewers {
-		forgetLayers()
-		for j := range viewers {
-			v := viewers[(i+j)%len(viewers)]
-			if got := draw(v); got != want[v.name] {
-				t.Errorf("%s after %s: not what it draws alone", v.name, viewers[i].name)
-			}
-		}
-	}
+	drawsAsAlone(t, names, func(i int) string { return draw(viewers[i]) })
 }
 
 // Render does not fit the overview panel's rows again: they must be what
