@@ -228,7 +228,6 @@ type alertKey struct {
 // report reads and writes, kept small and without pointers (see
 // vehicleTable). Its id is Detector.vehicles.id(idx).
 type vehicleState struct {
-	lastTS  int64 // Unix nanoseconds of its latest report; 0 before one
 	lat     float64
 	lon     float64
 	line    int32  // Detector.lineList's index + 1; 0: no line
@@ -443,28 +442,29 @@ func (d *Detector) Apply(ev model.Event) []Alert {
 // position judges one report.
 func (d *Detector) position(e *model.VehiclePosition, ts int64, out []Alert) []Alert {
 	v := d.reporter(e.VehicleID)
-	if ts < v.lastTS {
+	lastTS := d.vehicles.last(v)
+	if ts < lastTS {
 		return out // older than what was judged: a replayed or reordered report
 	}
-	if v.lastTS > 0 {
-		if dt := float64(ts-v.lastTS) / 1e9; dt > 0 && dt < 600 {
+	if lastTS > 0 {
+		if dt := float64(ts-lastTS) / 1e9; dt > 0 && dt < 600 {
 			if d.interval == 0 {
 				d.interval = dt
 			}
 			d.interval += (dt - d.interval) / 256
 		}
-		if ts-v.lastTS >= d.staleAfterNs && v.open&bitStale == 0 {
+		if ts-lastTS >= d.staleAfterNs && v.open&bitStale == 0 {
 			line := ""
 			if l := d.lineOf(v); l != nil {
 				line = l.id
 			}
-			d.gaps = append(d.gaps, staleGap{id: d.id(v), line: line, from: v.lastTS, to: ts, lon: v.lon, lat: v.lat})
+			d.gaps = append(d.gaps, staleGap{id: d.id(v), line: line, from: lastTS, to: ts, lon: v.lon, lat: v.lat})
 		}
 	}
 	if l := d.lineOf(v); (l == nil && e.Line != "") || (l != nil && l.id != e.Line) {
 		out = d.changeLine(v, e.Line, e.TS, out)
 	}
-	v.lastTS, v.lat, v.lon = ts, e.Lat, e.Lon
+	v.lat, v.lon = e.Lat, e.Lon
 	d.vehicles.seen[v.idx] = ts
 	if ts < d.seenLow {
 		d.seenLow = ts
@@ -622,7 +622,7 @@ func (d *Detector) intervals(n float64) time.Duration {
 // drop forgets v, closing its alerts.
 func (d *Detector) drop(v *vehicleState, at time.Time, out []Alert) []Alert {
 	if at.IsZero() {
-		at = time.Unix(0, v.lastTS).UTC()
+		at = time.Unix(0, d.vehicles.last(v)).UTC()
 	}
 	for _, k := range Kinds {
 		if b := kindBit[k]; b != 0 && v.open&b != 0 {

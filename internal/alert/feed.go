@@ -284,11 +284,11 @@ func (d *Detector) staleness(t int64, streamSilent bool, out []Alert) []Alert {
 		l.stale = 0
 	}
 	for _, v := range d.cands {
-		if d.cfg.Forget > 0 && t-v.lastTS >= int64(d.cfg.Forget) {
+		if d.cfg.Forget > 0 && t-d.vehicles.last(v) >= int64(d.cfg.Forget) {
 			out = d.drop(v, now, out)
 			continue
 		}
-		if l := d.lineOf(v); l != nil && t-max(v.lastTS, l.resumed) >= staleAfter {
+		if l := d.lineOf(v); l != nil && t-max(d.vehicles.last(v), l.resumed) >= staleAfter {
 			l.stale++
 		}
 	}
@@ -307,10 +307,10 @@ func (d *Detector) staleness(t int64, streamSilent bool, out []Alert) []Alert {
 		}
 	}
 	for _, v := range d.cands {
-		if v.lastTS == 0 || v.open&bitStale != 0 || streamSilent {
+		if d.vehicles.last(v) == 0 || v.open&bitStale != 0 || streamSilent {
 			continue // forgotten just now, or already stale
 		}
-		from := v.lastTS
+		from := d.vehicles.last(v)
 		if l := d.lineOf(v); l != nil {
 			if _, silent := d.open[alertKey{kind: FeedSilent, line: l.id}]; silent {
 				continue
@@ -318,7 +318,7 @@ func (d *Detector) staleness(t int64, streamSilent bool, out []Alert) []Alert {
 			from = max(from, l.resumed)
 		}
 		if t-from >= staleAfter {
-			out = d.openVehicle(v, Stale, stamp(from+staleAfter, t), "no report for "+fmtDuration(time.Duration(t-v.lastTS)), "", out)
+			out = d.openVehicle(v, Stale, stamp(from+staleAfter, t), "no report for "+fmtDuration(time.Duration(t-d.vehicles.last(v))), "", out)
 		}
 	}
 	// Silences found only once the vehicle reported again, now that the

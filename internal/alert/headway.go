@@ -138,7 +138,7 @@ func (d *Detector) measure(e *model.Arrival, out []Alert) []Alert {
 	}
 	c.judgedTS = ts
 	ratio := headway / target
-	if v.lastTS == 0 {
+	if d.vehicles.last(v) == 0 {
 		// Known from arrivals only: the alert is placed at the station.
 		if p, ok := d.stations[e.StationID]; ok {
 			v.lon, v.lat = p[0], p[1]

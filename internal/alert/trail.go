@@ -12,54 +12,97 @@ const (
 	trailStep = 7.5 // metres: trailLen×trailStep covers more than the no-progress radius
 )
 
-// trail is kept for every vehicle, so it is small: 104 bytes. Its places
-// are decimetres from an origin near the vehicle, which moves with it.
+// trail is kept for every vehicle, so it is small: 64 bytes, a third of
+// the detector's state for a vehicle. Its places are whole units (a metre,
+// for radii up to trailUnits) from an origin near the vehicle, which moves
+// with it by whole units so that moving it rounds nothing.
 type trail struct {
 	base       int64   // Unix nanoseconds the marks' times count from
-	olon, olat float32 // the origin of the marks' places
+	olon, olat int32   // the origin of the marks' places, in 1e-7 degrees (a centimetre)
 	kx         float32 // metres per degree of longitude at the origin
 	marks      [trailLen]trailMark
 	n          uint8
 	head       uint8
 }
 
-// trailMark is a place and when the vehicle first reported from it, in 8
-// bytes: decimetres east and north of the trail's origin (up to 3.2 km, far
-// beyond any no-progress radius), and tenths of a second from its base.
+// trailMark is a place and when the vehicle first reported from it, in 4
+// bytes: units east and north of the trail's origin, and tenths of a
+// second after its base (up to 109 minutes).
 type trailMark struct {
-	x, y int16
-	t    int32
+	x, y int8
+	t    uint16
 }
 
-// trailReach is how far from the origin, in decimetres, a place may be
-// before the origin moves to the vehicle; trailLat how far in latitude,
-// for the origin's metres per degree of longitude to hold.
+// trailFar is a mark's coordinate at the edge of its range: the place is
+// that far or further, so a mark with one is far from anywhere near the
+// origin, for good (moving the origin toward it does not bring it nearer).
+// The origin moves to the vehicle once it is trailReach units away, so a
+// far mark is at least trailFar-trailReach units from the vehicle:
+// further than the radius, which is at most trailUnits units.
 const (
-	trailReach = 32000
-	trailLat   = 0.05
+	trailFar   = math.MaxInt8
+	trailReach = 40
+	trailUnits = 80
+	trailJump  = 10000
 )
 
-// local is (lon, lat) in decimetres east and north of the origin.
-func (tr *trail) local(lon, lat float64) (x, y float64) {
-	return (lon - float64(tr.olon)) * float64(tr.kx) * 10, (lat - float64(tr.olat)) * metresPerDegLat * 10
+// trailUnit is the trail's unit, in metres, for a no-progress radius.
+func trailUnit(radius float64) float64 { return max(1, radius/trailUnits) }
+
+// local is (lon, lat) in units east and north of the origin.
+func (tr *trail) local(lon, lat, unit float64) (x, y float64) {
+	return (lon - float64(tr.olon)/1e7) * float64(tr.kx) / unit, (lat - float64(tr.olat)/1e7) * metresPerDegLat / unit
 }
 
-// moveOrigin moves the origin to (lon, lat) and measures the marks from
-// there. A mark beyond reach of it is as far as can be kept: further than
-// any radius the trail is asked about.
-func (tr *trail) moveOrigin(lon, lat float64) {
-	olon, olat, kx := float64(tr.olon), float64(tr.olat), float64(tr.kx)
-	tr.olon, tr.olat = float32(lon), float32(lat)
+// reset starts the trail afresh at (lon, lat) and ts.
+func (tr *trail) reset(lon, lat float64, ts int64) {
+	tr.n, tr.head, tr.base = 0, 0, ts
+	tr.olon, tr.olat = int32(math.Round(lon*1e7)), int32(math.Round(lat*1e7))
 	tr.kx = float32(math.Cos(lat*math.Pi/180) * metresPerDegLon)
+}
+
+// moveOrigin moves the origin by whole units (dx, dy) and the marks with
+// it. The metres per degree of longitude follow the origin's latitude;
+// the marks are not rescaled for it, which errs by less than a millimetre
+// a move.
+func (tr *trail) moveOrigin(dx, dy int, unit float64) {
+	tr.olon += int32(math.Round(float64(dx) * unit / float64(tr.kx) * 1e7))
+	tr.olat += int32(math.Round(float64(dy) * unit / metresPerDegLat * 1e7))
+	tr.kx = float32(math.Cos(float64(tr.olat)/1e7*math.Pi/180) * metresPerDegLon)
 	for k := 1; k <= int(tr.n); k++ {
 		m := &tr.marks[(int(tr.head)+trailLen-k)%trailLen]
-		x, y := tr.local(olon+float64(m.x)/(10*kx), olat+float64(m.y)/(10*metresPerDegLat))
-		m.x, m.y = clampDm(x), clampDm(y)
+		x, y := int(m.x)-dx, int(m.y)-dy
+		if abs(int(m.x)) == trailFar || abs(int(m.y)) == trailFar || abs(x) >= trailFar || abs(y) >= trailFar {
+			x, y = trailFar, trailFar
+		}
+		m.x, m.y = int8(x), int8(y)
 	}
 }
 
-func clampDm(v float64) int16 {
-	return int16(math.Round(max(-math.MaxInt16, min(math.MaxInt16, v))))
+// leap moves the origin to (lon, lat), a jump of trailJump units or more,
+// beyond which moving by whole units could overflow: every mark is far
+// from there.
+func (tr *trail) leap(lon, lat float64) {
+	tr.olon, tr.olat = int32(math.Round(lon*1e7)), int32(math.Round(lat*1e7))
+	tr.kx = float32(math.Cos(lat*math.Pi/180) * metresPerDegLon)
+	for k := range tr.marks {
+		tr.marks[k].x, tr.marks[k].y = trailFar, trailFar
+	}
+}
+
+func abs(v int) int { return max(v, -v) }
+
+// rebase moves the marks' times' base forward to keep ts in range. A mark
+// older than the new base is given the base's time: the vehicle reported
+// from there at or before it, which is all that counts once an hour has
+// passed.
+func (tr *trail) rebase(ts int64) {
+	shift := (ts-tr.base)/1e8 - math.MaxUint16/2
+	tr.base += shift * 1e8
+	for k := 1; k <= int(tr.n); k++ {
+		m := &tr.marks[(int(tr.head)+trailLen-k)%trailLen]
+		m.t = uint16(max(0, int64(m.t)-shift))
+	}
 }
 
 // add files a report and returns since when (Unix nanoseconds) every
@@ -69,36 +112,44 @@ func clampDm(v float64) int16 {
 // Only a time up to horizon matters to the caller: when the oldest place
 // is after it, so is the answer, and add returns ts without measuring
 // (nearly every report: a vehicle moving fills the trail in seconds, one
-// standing at a stop has not stood for minutes).
+// standing at a stop has not stood for minutes). Reports come in order of
+// time.
 func (tr *trail) add(lon, lat float64, ts int64, radius float64, horizon int64) int64 {
-	if tr.n == 0 || ts-tr.base > math.MaxInt32*1e8 {
-		// The first report, or one after years: start afresh.
-		tr.n, tr.base = 0, ts
-		tr.moveOrigin(lon, lat)
+	unit := trailUnit(radius)
+	if tr.n == 0 || ts < tr.base {
+		tr.reset(lon, lat, ts)
 	}
-	x, y := tr.local(lon, lat)
-	if math.Abs(x) > trailReach || math.Abs(y) > trailReach || math.Abs(lat-float64(tr.olat)) > trailLat {
-		tr.moveOrigin(lon, lat)
-		x, y = tr.local(lon, lat)
+	if (ts-tr.base)/1e8 > math.MaxUint16 {
+		tr.rebase(ts)
 	}
-	d2 := func(m *trailMark) float64 { // square metres
+	x, y := tr.local(lon, lat, unit)
+	if math.Abs(x) > trailReach || math.Abs(y) > trailReach {
+		if math.Abs(x) < trailJump && math.Abs(y) < trailJump {
+			tr.moveOrigin(int(math.Round(x)), int(math.Round(y)), unit)
+		} else {
+			tr.leap(lon, lat)
+		}
+		x, y = tr.local(lon, lat, unit)
+	}
+	d2 := func(m *trailMark) float64 { // square units
 		dx, dy := float64(m.x)-x, float64(m.y)-y
-		return (dx*dx + dy*dy) / 100
+		return dx*dx + dy*dy
 	}
+	step := trailStep / unit
 	newest := &tr.marks[(int(tr.head)+trailLen-1)%trailLen]
-	if tr.n == 0 || d2(newest) >= trailStep*trailStep {
-		tr.marks[tr.head] = trailMark{clampDm(x), clampDm(y), int32((ts - tr.base) / 1e8)}
+	if tr.n == 0 || d2(newest) >= step*step {
+		tr.marks[tr.head] = trailMark{int8(math.Round(x)), int8(math.Round(y)), uint16((ts - tr.base) / 1e8)}
 		tr.head = uint8((int(tr.head) + 1) % trailLen)
 		tr.n = min(tr.n+1, trailLen)
 	}
 	if tr.base+int64(tr.marks[(int(tr.head)+trailLen-int(tr.n))%trailLen].t)*1e8 > horizon {
 		return ts
 	}
-	r2 := radius * radius
+	r := radius / unit
 	since := ts
 	for k := 1; k <= int(tr.n); k++ {
 		m := &tr.marks[(int(tr.head)+trailLen-k)%trailLen]
-		if d2(m) > r2 {
+		if d2(m) > r*r {
 			break
 		}
 		since = min(since, tr.base+int64(m.t)*1e8)

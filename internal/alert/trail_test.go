@@ -4,14 +4,16 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // The trail's answer agrees with every report kept, to within trailStep
-// (and half a metre of rounding): all reports since it are within radius
+// (and a metre of rounding): all reports since it are within radius
 // + trailStep of the latest, and when it is later than the trail's oldest
 // mark, one just before it was further than radius - trailStep. Walks
 // that stand, creep and jump, far enough that the origin moves many times,
-// north across latitudes (where a degree of longitude shrinks).
+// north across latitudes (where a degree of longitude shrinks), now and
+// then across the world, for hours (beyond the range of a mark's time).
 func TestTrailAgreesWithReports(t *testing.T) {
 	const radius = 60.0
 	type report struct {
@@ -34,6 +36,8 @@ func TestTrailAgreesWithReports(t *testing.T) {
 			case k < 8: // creep
 				r.lon += (rng.Float64() - 0.5) * 40 / 83000
 				r.lat += (rng.Float64() - 0.3) * 40 / metresPerDegLat
+			case rng.IntN(50) == 0: // across the world
+				r.lon += 20 * (rng.Float64() - 0.5)
 			default: // jump
 				r.lon += (rng.Float64() - 0.5) * 3000 / 83000
 				r.lat += rng.Float64() * 2000 / metresPerDegLat
@@ -49,14 +53,37 @@ func TestTrailAgreesWithReports(t *testing.T) {
 				}
 				return reports[j].ts
 			}
-			if lo := exact(radius + trailStep + 0.5); since < lo {
+			if lo := exact(radius + trailStep + 1); since < lo {
 				t.Fatalf("seed %d report %d: since %d, but a report after it is more than %.1f m away (from %d)",
-					seed, i, since, radius+trailStep+0.5, lo)
+					seed, i, since, radius+trailStep+1, lo)
 			}
 			oldest := tr.base + int64(tr.marks[(int(tr.head)+trailLen-int(tr.n))%trailLen].t)*1e8
-			if hi := exact(radius - trailStep - 0.5); since > hi && since > oldest {
-				t.Fatalf("seed %d report %d: since %d, but all reports from %d are within %.1f m", seed, i, since, hi, radius-trailStep-0.5)
+			if hi := exact(radius - trailStep - 1); since > hi && since > oldest {
+				t.Fatalf("seed %d report %d: since %d, but all reports from %d are within %.1f m", seed, i, since, hi, radius-trailStep-1)
 			}
 		}
+	}
+}
+
+// A vehicle that stands for hours stays stuck on the trail, though its
+// marks' times reach only 109 minutes back: its answer is then at least
+// half of that long ago (the marks' base moves by half), never a recent
+// time.
+func TestTrailStandsForHours(t *testing.T) {
+	var tr trail
+	ts := int64(1e18)
+	lon, lat := -87.6, 41.8
+	for i := range 100 { // an approach, a metre a second
+		tr.add(lon+float64(i)/83000, lat, ts, 60, ts)
+		ts += 1e9
+	}
+	stood := ts
+	for ts < stood+4*3600e9 {
+		since := tr.add(lon+100.0/83000, lat, ts, 60, ts)
+		want := min(time.Duration(ts-stood)+59*time.Second, 54*time.Minute)
+		if got := time.Duration(ts - since); got < want {
+			t.Fatalf("after %v standing: since %v before now, want at least %v", time.Duration(ts-stood), got, want)
+		}
+		ts += 30e9
 	}
 }

@@ -17,7 +17,8 @@ type vehicleTable struct {
 	ids   *idtab.Table
 	pages []*[pageLen]vehicleState
 	// seen is each slot's latest report time (0: none, or free), dense so
-	// that Tick scans it for the silent few without touching the states.
+	// that Tick scans it for the silent few without touching the states,
+	// and kept nowhere else.
 	seen []int64
 }
 
@@ -35,6 +36,15 @@ func (t *vehicleTable) id(slot int32) string { return t.ids.ID(slot) }
 // at is the state in slot.
 func (t *vehicleTable) at(slot int32) *vehicleState {
 	return &t.pages[slot>>pageBits][slot&(pageLen-1)]
+}
+
+// last is the time of v's latest report, in Unix nanoseconds: 0 before
+// one, and once v is forgotten.
+func (t *vehicleTable) last(v *vehicleState) int64 {
+	if v.idx < 0 {
+		return 0
+	}
+	return t.seen[v.idx]
 }
 
 // slots is how many slots there are, free ones included.

@@ -23,7 +23,7 @@ func TestVehicleTable(t *testing.T) {
 		switch {
 		case !ok:
 			v = x.add(id)
-			v.lastTS = int64(len(id)) // a mark of its own, to see that it stays
+			v.lat = float64(len(id)) // a mark of its own, to see that it stays
 			want[id] = v
 		case rng.IntN(3) == 0:
 			x.remove(v)
@@ -31,7 +31,7 @@ func TestVehicleTable(t *testing.T) {
 		}
 		if i%1000 == 0 {
 			for id, v := range want {
-				if got := x.get(id); got != v || x.id(v.idx) != id || v.lastTS != int64(len(id)) {
+				if got := x.get(id); got != v || x.id(v.idx) != id || v.lat != float64(len(id)) {
 					t.Fatalf("op %d: get(%s) = %p (%+v), want %p", i, id, got, got, v)
 				}
 			}
@@ -67,7 +67,7 @@ func TestReporterOrder(t *testing.T) {
 		t.Helper()
 		for _, id := range ids {
 			v := d.vehicles.get(id)
-			if v == nil || v.idx < 0 || d.vehicles.at(v.idx) != v || d.id(v) != id || v.lastTS != t0.Add(time.Duration(s)*time.Second).UnixNano() {
+			if v == nil || v.idx < 0 || d.vehicles.at(v.idx) != v || d.id(v) != id || d.vehicles.last(v) != t0.Add(time.Duration(s)*time.Second).UnixNano() {
 				t.Fatalf("second %d: %s is not known as reporting then: %+v", s, id, v)
 			}
 		}
