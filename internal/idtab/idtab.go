@@ -12,10 +12,18 @@ import (
 	"unsafe"
 )
 
-// Ref is where an id's bytes lie in an Arena. The zero Ref is "".
-type Ref struct {
-	page, off, n uint32
-}
+// Ref is where an id's bytes lie in an Arena, in 8 bytes (a table keeps
+// one for each of a million vehicles): the page (20 bits), the offset in
+// it (16 bits: a page is 64 KB, or one longer id alone) and the length
+// (28 bits: 256 MiB, beyond what sarama fetches in a response, 100 MiB).
+// The zero Ref is "".
+type Ref struct{ v uint64 }
+
+func makeRef(page, off, n int) Ref { return Ref{uint64(page)<<44 | uint64(off)<<28 | uint64(n)} }
+
+func (r Ref) page() int { return int(r.v >> 44) }
+func (r Ref) off() int  { return int(r.v >> 28 & 0xffff) }
+func (r Ref) len() int  { return int(r.v & (1<<28 - 1)) }
 
 // pageSize is an arena page's size: large enough that the list of pages is
 // short, small enough that the last page's unused tail is nothing.
@@ -42,7 +50,7 @@ func (a *Arena) Add(id string) Ref {
 		last++
 	}
 	p := a.pages[last]
-	r := Ref{page: uint32(last), off: uint32(len(p)), n: uint32(len(id))}
+	r := makeRef(last, len(p), len(id))
 	a.pages[last] = append(p, id...)
 	a.live += len(id)
 	return r
@@ -53,10 +61,10 @@ func (a *Arena) String(r Ref) string { return String(a.pages, r) }
 
 // String is the id at r in pages, an Arena's Pages.
 func String(pages [][]byte, r Ref) string {
-	if r.n == 0 {
+	if r.len() == 0 {
 		return ""
 	}
-	return unsafe.String(&pages[r.page][r.off], int(r.n))
+	return unsafe.String(&pages[r.page()][r.off()], r.len())
 }
 
 // Pages is a view of the arena's pages, for another goroutine to read
@@ -66,8 +74,8 @@ func (a *Arena) Pages() [][]byte { return slices.Clone(a.pages) }
 
 // Free counts r's bytes as no longer used.
 func (a *Arena) Free(r Ref) {
-	a.live -= int(r.n)
-	a.dead += int(r.n)
+	a.live -= r.len()
+	a.dead += r.len()
 }
 
 // Wasteful reports whether freed ids take more room than the ones in use
