@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetwatch/fleetwatch/internal/idtab"
 	"github.com/fleetwatch/fleetwatch/internal/model"
 	"github.com/fleetwatch/fleetwatch/internal/network"
 )
@@ -337,9 +338,14 @@ var kindBit = map[Kind]uint16{OffRoute: bitOffRoute, NoProgress: bitNoProgress, 
 // one without, or one net does not name, is not. Thresholds left zero take
 // DefaultConfig's (Forget, DelayHysteresisS and Zones excepted: zero means
 // none).
-func New(cfg Config, net *network.Network) *Detector {
+func New(cfg Config, net *network.Network) *Detector { return NewSharing(cfg, net, idtab.NewTable()) }
+
+// NewSharing is New for a detector fed by the writer of a fleet whose
+// vehicles are numbered by ids (model.Fleet.IDs): it numbers its own by the
+// same slots, and keeps no ids of its own.
+func NewSharing(cfg Config, net *network.Network, ids *idtab.Table) *Detector {
 	cfg = cfg.withDefaults()
-	d := &Detector{cfg: cfg, lines: map[string]*lineState{}, vehicles: newVehicleTable(),
+	d := &Detector{cfg: cfg, lines: map[string]*lineState{}, vehicles: newVehicleTable(ids),
 		stations: map[string][2]float64{}, open: map[alertKey]*Alert{}, staleAfterNs: int64(cfg.Stale),
 		names: map[string]int32{}, zoneWords: (len(cfg.Zones) + 63) / 64}
 	if net != nil {
@@ -385,7 +391,7 @@ func (d *Detector) line(id string) *lineState {
 func (d *Detector) reporter(id string) *vehicleState {
 	prev := d.prev
 	if prev != nil && prev.next != 0 {
-		if slot := prev.next - 1; d.vehicles.id(slot) == id {
+		if slot := prev.next - 1; d.vehicles.holds(slot) && d.vehicles.id(slot) == id {
 			v := d.vehicles.at(slot)
 			d.prev = v
 			return v

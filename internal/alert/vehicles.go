@@ -14,11 +14,15 @@ import "github.com/fleetwatch/fleetwatch/internal/idtab"
 // 10 000 vehicles reporting every second neither stays in cache, and a map
 // lookup, two cache misses, took a third of the detector's time.
 type vehicleTable struct {
-	ids   *idtab.Table
-	pages []*[pageLen]vehicleState
+	// ids numbers the vehicles, shared with the fleet the detector watches
+	// (NewSharing): its slots are the fleet's, and an id is kept once.
+	ids    *idtab.Table
+	holder idtab.Holder
+	pages  []*[pageLen]vehicleState
 	// seen is each slot's latest report time (0: none, or free), dense so
 	// that Tick scans it for the silent few without touching the states,
-	// and kept nowhere else.
+	// and kept nowhere else. It and pages cover the slots the detector was
+	// given, not necessarily all of ids'.
 	seen []int64
 }
 
@@ -27,11 +31,16 @@ const (
 	pageLen  = 1 << pageBits
 )
 
-func newVehicleTable() *vehicleTable { return &vehicleTable{ids: idtab.NewTable()} }
+func newVehicleTable(ids *idtab.Table) *vehicleTable {
+	return &vehicleTable{ids: ids, holder: ids.NewHolder(nil)}
+}
 
-// id is the id of the vehicle in slot ("" for a free one). It shares the
-// arena's memory: copy it (strings.Clone) to keep it past the vehicle.
+// id is the id of the vehicle in slot, which the detector holds. It shares
+// the arena's memory: copy it (strings.Clone) to keep it past the vehicle.
 func (t *vehicleTable) id(slot int32) string { return t.ids.ID(slot) }
+
+// holds reports whether slot is one of the detector's vehicles.
+func (t *vehicleTable) holds(slot int32) bool { return t.ids.Holds(slot, t.holder) }
 
 // at is the state in slot.
 func (t *vehicleTable) at(slot int32) *vehicleState {
@@ -47,12 +56,12 @@ func (t *vehicleTable) last(v *vehicleState) int64 {
 	return t.seen[v.idx]
 }
 
-// slots is how many slots there are, free ones included.
-func (t *vehicleTable) slots() int { return t.ids.Slots() }
+// slots is how many slots the states cover, free ones included.
+func (t *vehicleTable) slots() int { return len(t.seen) }
 
 // get returns the state of vehicle id; nil if there is none.
 func (t *vehicleTable) get(id string) *vehicleState {
-	if slot, ok := t.ids.Get(id); ok {
+	if slot, ok := t.ids.Get(id, t.holder); ok {
 		return t.at(slot)
 	}
 	return nil
@@ -60,9 +69,9 @@ func (t *vehicleTable) get(id string) *vehicleState {
 
 // add files vehicle id, which is not filed yet, and returns its new state.
 func (t *vehicleTable) add(id string) *vehicleState {
-	slot, grew := t.ids.Add(id)
-	if grew {
-		if slot>>pageBits == int32(len(t.pages)) {
+	slot := t.ids.Hold(id, t.holder)
+	for int(slot) >= len(t.seen) {
+		if len(t.seen) == len(t.pages)*pageLen {
 			t.pages = append(t.pages, new([pageLen]vehicleState))
 		}
 		t.seen = append(t.seen, 0)
@@ -78,7 +87,7 @@ func (t *vehicleTable) remove(v *vehicleState) {
 	if slot < 0 {
 		return
 	}
-	t.ids.Remove(slot)
+	t.ids.Release(slot, t.holder)
 	t.seen[slot] = 0
 	*v = vehicleState{idx: -1}
 }

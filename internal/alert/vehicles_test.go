@@ -3,28 +3,48 @@ package alert
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/fleetwatch/fleetwatch/internal/idtab"
 	"github.com/fleetwatch/fleetwatch/internal/model"
+	"github.com/fleetwatch/fleetwatch/internal/network"
 )
 
 // The table answers as a map would through adds and removes in any order,
 // growing past a page, and removals that move back the ids probed past
 // them; a state stays where it is while others come and go, and freed
-// slots are reused.
+// slots are reused. Its ids are shared with another holder (a fleet) that
+// holds some of the same vehicles and some others: the detector finds only
+// its own, in the slots the fleet has for them.
 func TestVehicleTable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	x := newVehicleTable()
+	ids := idtab.NewTable()
+	fleet := ids.NewHolder(nil)
+	x := newVehicleTable(ids)
 	want := map[string]*vehicleState{}
+	fleetHas := map[string]int32{}
 	for i := range 100000 {
 		id := fmt.Sprintf("v%d", rng.IntN(3000))
+		if rng.IntN(4) == 0 {
+			if slot, ok := fleetHas[id]; ok {
+				ids.Release(slot, fleet)
+				delete(fleetHas, id)
+			} else {
+				fleetHas[id] = ids.Hold(id, fleet)
+			}
+			continue
+		}
 		v, ok := want[id]
 		switch {
 		case !ok:
 			v = x.add(id)
 			v.lat = float64(len(id)) // a mark of its own, to see that it stays
 			want[id] = v
+			if slot, ok := fleetHas[id]; ok && slot != v.idx {
+				t.Fatalf("op %d: %s in slot %d, the fleet's is %d", i, id, v.idx, slot)
+			}
 		case rng.IntN(3) == 0:
 			x.remove(v)
 			delete(want, id)
@@ -37,12 +57,12 @@ func TestVehicleTable(t *testing.T) {
 			}
 			inUse := 0
 			for slot := range x.slots() {
-				if x.id(int32(slot)) != "" {
+				if x.holds(int32(slot)) {
 					inUse++
 				}
 			}
-			if x.ids.Len() != len(want) || inUse != len(want) {
-				t.Fatalf("op %d: %d filed, %d slots in use, want %d", i, x.ids.Len(), inUse, len(want))
+			if inUse != len(want) {
+				t.Fatalf("op %d: %d slots in use, want %d", i, inUse, len(want))
 			}
 		}
 		if got := x.get(id); got != want[id] {
@@ -51,6 +71,11 @@ func TestVehicleTable(t *testing.T) {
 	}
 	if x.get("nobody") != nil {
 		t.Fatal("an id never filed is found")
+	}
+	for id := range fleetHas {
+		if _, ok := want[id]; !ok && x.get(id) != nil {
+			t.Fatalf("%s, the fleet's alone, is found", id)
+		}
 	}
 	if x.slots() > 3000 || x.slots() < pageLen {
 		t.Fatalf("%d slots for at most 3000 vehicles at once", x.slots())
@@ -110,5 +135,49 @@ func TestReporterOrder(t *testing.T) {
 		if id := d.vehicles.id(int32(slot)); id != "" && d.vehicles.get(id) != d.vehicles.at(int32(slot)) {
 			t.Fatalf("%s: filed as %p, its state is %p", id, d.vehicles.get(id), d.vehicles.at(int32(slot)))
 		}
+	}
+}
+
+// sharing reads as the live screen does: a fleet and a detector that shares
+// its vehicle numbering (NewSharing), fed the same events, the fleet
+// forgetting vehicles silent for expire (long before the detector does),
+// so that slots are held by one, the other or both, and freed and reused.
+type sharing struct {
+	inOrder
+	fleet   *model.Fleet
+	expire  time.Duration
+	expired int
+}
+
+func (r *sharing) event(kind model.Kind, key string, ev model.Event) {
+	r.fleet.Apply(ev)
+	r.inOrder.event(kind, key, ev)
+}
+
+func (r *sharing) tick(now time.Time) {
+	if r.fleet.Expire(now.Add(-r.expire)) {
+		r.expired++
+	}
+	r.inOrder.tick(now)
+}
+
+// A detector numbering its vehicles by a fleet's slots judges as one with
+// its own.
+func TestSharingAFleetsIDsChangesNoAlert(t *testing.T) {
+	const incidents = "off_route:4,no_progress:2,bunched:2,late:3,early:3,feed_silent:2,stale:6"
+	alone := simulate(t, 4, 2*time.Hour, incidents, &inOrder{det: New(DefaultConfig(), network.Default())})
+	f := model.NewFleet()
+	r := &sharing{inOrder: inOrder{det: NewSharing(DefaultConfig(), network.Default(), f.IDs())}, fleet: f, expire: 20 * time.Second}
+	shared := simulate(t, 4, 2*time.Hour, incidents, r)
+	if len(alone.alerts) < 20 || r.expired == 0 {
+		t.Fatalf("%d alerts, %d expiries: too few to tell", len(alone.alerts), r.expired)
+	}
+	if !reflect.DeepEqual(alone.alerts, shared.alerts) {
+		for i := range min(len(alone.alerts), len(shared.alerts)) {
+			if !reflect.DeepEqual(alone.alerts[i], shared.alerts[i]) {
+				t.Fatalf("alert %d of %d/%d: alone %+v, sharing %+v", i, len(alone.alerts), len(shared.alerts), alone.alerts[i], shared.alerts[i])
+			}
+		}
+		t.Fatalf("alone %d alerts, sharing %d", len(alone.alerts), len(shared.alerts))
 	}
 }

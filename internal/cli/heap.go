@@ -21,11 +21,12 @@ import (
 //     heap gets less than a quarter: a million vehicles peak under 300 MB,
 //     for more collections.
 //   - paceHeap, for the live screen: GOGC's percentage, so that the
-//     collector runs once the heap has grown by a quarter of what is live
-//     (at least 64 MB, Go's default for a small heap). With the limit
-//     instead, a million-vehicle live screen had 15 % of headroom and
-//     collected every 0.2 s while catching up: 16–19 CPU-s for 2 M
-//     reports, against 11–13 this way and 11 ungoverned (BENCHMARKS.md).
+//     collector runs once the heap has grown by a tenth of what is live
+//     (at least 32 MB). At a million vehicles a quarter peaked 45 MB
+//     higher for 4 % less CPU while catching up. With the limit instead,
+//     a million-vehicle live screen had 15 % of headroom and collected
+//     every 0.2 s while catching up: 16–19 CPU-s for 2 M reports, against
+//     11–13 with GOGC and 11 ungoverned (BENCHMARKS.md).
 //
 // The vehicle table and the alert detector's states hold no pointers, so a
 // collection does not scan the fleet's rows: while the detector's had
@@ -48,7 +49,7 @@ func paceHeap() func() {
 func capFor(live int64) int64 { return live + max(live/4, 64<<20) }
 
 // paceFor is paceHeap's GOGC percentage for a live heap of live bytes.
-func paceFor(live int64) int { return int(min(100, max(25, 100*(64<<20)/max(live, 1)))) }
+func paceFor(live int64) int { return int(min(100, max(10, 100*(32<<20)/max(live, 1)))) }
 
 // governHeap calls set with the live heap four times a second, and reset
 // once stopped.

@@ -17,10 +17,11 @@ func TestHeapTargets(t *testing.T) {
 	}{
 		{0, 100, 64 * mb},
 		{10 * mb, 100, 74 * mb},    // a small fleet: Go's default
-		{64 * mb, 100, 128 * mb},   // at least 64 MB of growth
-		{128 * mb, 50, 192 * mb},   // still 64 MB
-		{256 * mb, 25, 320 * mb},   // a quarter from here on
-		{1024 * mb, 25, 1280 * mb}, // a million vehicles with alerts is about 400 MB
+		{32 * mb, 100, 96 * mb},    // at least 32 MB of growth
+		{64 * mb, 50, 128 * mb},    // still 32 MB; the cap at least 64 MB
+		{256 * mb, 12, 320 * mb},   // the cap a quarter from here on
+		{320 * mb, 10, 400 * mb},   // a tenth from here on
+		{1024 * mb, 10, 1280 * mb}, // a million vehicles with alerts is about 300 MB
 	}
 	for _, tt := range tests {
 		if got := paceFor(tt.live); got != tt.pace {
@@ -32,7 +33,7 @@ func TestHeapTargets(t *testing.T) {
 	}
 }
 
-// With 300 MB live, the live screen collects at 25 % growth and snapshot's
+// With 300 MB live, the live screen collects at 10 % growth and snapshot's
 // cap is the live heap and a quarter; each is undone when stopped.
 func TestGovernHeap(t *testing.T) {
 	if testing.Short() {
@@ -54,7 +55,7 @@ func TestGovernHeap(t *testing.T) {
 	runtime.GC()
 
 	stop := paceHeap()
-	waitFor("GOGC 25 with 300 MB live", func() bool { return gcPercent() == 25 })
+	waitFor("GOGC 10 with 300 MB live", func() bool { return gcPercent() == 10 })
 	stop()
 	if p := gcPercent(); p != 100 {
 		t.Fatalf("stopped: GOGC %d, want 100", p)

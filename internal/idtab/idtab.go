@@ -185,15 +185,25 @@ func (x *Index) Remove(slot int32) {
 	x.n--
 }
 
-// Table numbers ids by slot: an Index over an Arena, with freed slots
-// reused and the arena compacted as ids come and go. Its user keeps what
-// it knows of each id in columns of its own, by slot.
+// Table numbers ids by slot for up to eight tables of one writer that
+// keep what they know of each id in columns of their own, by the same
+// slot: the fleet's vehicles, the alert detector's and the ETA model's.
+// Each id is kept once, however many tables hold it (at a million
+// vehicles, each table's own index and arena were 35 B a vehicle), and each
+// table comes and goes as it will: a slot is freed, and reused, once no
+// table holds it. The arena is compacted as ids come and go.
 type Table struct {
-	index *Index
-	arena Arena
-	refs  []Ref // by slot; the zero Ref for a free slot
-	free  []int32
+	index   *Index
+	arena   Arena
+	refs    []Ref    // by slot; the zero Ref for a free slot
+	holds   []Holder // by slot: the holders' bits
+	free    []int32
+	holders Holder   // the bits given out
+	moved   []func() // called after the arena is compacted
 }
+
+// Holder is one of the tables that share a Table's slots: a bit of its own.
+type Holder uint8
 
 // NewTable returns an empty table.
 func NewTable() *Table {
@@ -202,36 +212,73 @@ func NewTable() *Table {
 	return t
 }
 
+// NewHolder returns a holder for a table that shares t's slots. moved, if
+// not nil, is called each time the arena has been compacted: every id's Ref
+// changed, for a holder that keeps copies of them.
+func (t *Table) NewHolder(moved func()) Holder {
+	h := ^t.holders & (t.holders + 1) // the lowest bit not given out
+	if h == 0 {
+		panic("idtab: more than 8 holders of one table")
+	}
+	t.holders |= h
+	if moved != nil {
+		t.moved = append(t.moved, moved)
+	}
+	return h
+}
+
 // ID is the id in slot ("" for a free one). It shares the arena's memory:
 // copy it (strings.Clone) to keep it past the id's removal.
 func (t *Table) ID(slot int32) string { return t.arena.String(t.refs[slot]) }
 
-// Slots is how many slots there are, free ones included.
+// Ref is where slot's id lies in the arena, as of now (see Pages).
+func (t *Table) Ref(slot int32) Ref { return t.refs[slot] }
+
+// Pages is a view of the arena's pages (Arena.Pages).
+func (t *Table) Pages() [][]byte { return t.arena.Pages() }
+
+// Slots is how many slots there are, free ones included: a holder's
+// columns cover the slots it was given, not necessarily all of them.
 func (t *Table) Slots() int { return len(t.refs) }
 
-// Len is how many ids the table holds.
+// Len is how many ids the table holds, for any holder.
 func (t *Table) Len() int { return t.index.Len() }
 
-// Get returns the slot of id; false if it is not in the table.
-func (t *Table) Get(id string) (int32, bool) { return t.index.Get(id) }
-
-// Add puts id, which is not in the table, in a free slot, or in a new one
-// at the end (grew: the caller's columns need one more).
-func (t *Table) Add(id string) (slot int32, grew bool) {
-	ref := t.arena.Add(id)
-	if n := len(t.free); n > 0 {
-		slot, t.free = t.free[n-1], t.free[:n-1]
-		t.refs[slot] = ref
-	} else {
-		slot, grew = int32(len(t.refs)), true
-		t.refs = append(t.refs, ref)
-	}
-	t.index.Add(slot)
-	return slot, grew
+// Get returns h's slot of id; false if h does not hold it.
+func (t *Table) Get(id string, h Holder) (int32, bool) {
+	slot, ok := t.index.Get(id)
+	return slot, ok && t.holds[slot]&h != 0
 }
 
-// Remove frees slot, which holds an id.
-func (t *Table) Remove(slot int32) {
+// Holds reports whether h holds slot.
+func (t *Table) Holds(slot int32, h Holder) bool { return t.holds[slot]&h != 0 }
+
+// Hold gives h the slot of id, which h does not hold yet: the one another
+// holder has, or a free one, or a new one at the end.
+func (t *Table) Hold(id string, h Holder) int32 {
+	slot, ok := t.index.Get(id)
+	if !ok {
+		ref := t.arena.Add(id)
+		if n := len(t.free); n > 0 {
+			slot, t.free = t.free[n-1], t.free[:n-1]
+			t.refs[slot] = ref
+		} else {
+			slot = int32(len(t.refs))
+			t.refs = append(t.refs, ref)
+			t.holds = append(t.holds, 0)
+		}
+		t.index.Add(slot)
+	}
+	t.holds[slot] |= h
+	return slot
+}
+
+// Release takes slot from h; once no holder has it, the id is forgotten and
+// the slot is free.
+func (t *Table) Release(slot int32, h Holder) {
+	if t.holds[slot] &^= h; t.holds[slot] != 0 {
+		return
+	}
 	t.index.Remove(slot)
 	t.arena.Free(t.refs[slot])
 	t.refs[slot] = Ref{}
@@ -244,5 +291,8 @@ func (t *Table) Remove(slot int32) {
 				t.refs[i] = move(ref)
 			}
 		})
+		for _, f := range t.moved {
+			f()
+		}
 	}
 }

@@ -96,35 +96,59 @@ func TestEmptyID(t *testing.T) {
 	}
 }
 
-// A table finds what it holds, reuses freed slots (growing only when none
-// is free), and keeps ids right through the compactions churn brings.
+// Two holders share a table's slots: each finds only the ids it holds, an
+// id both hold has one slot, a slot is reused only once neither holds it,
+// and ids stay right through the compactions churn brings, of which each
+// holder that keeps Refs is told.
 func TestTable(t *testing.T) {
 	tab := NewTable()
-	want := map[string]int32{}
+	compactions := 0
+	a := tab.NewHolder(func() { compactions++ })
+	b := tab.NewHolder(nil)
+	if a == b || a == 0 || b == 0 {
+		t.Fatalf("holders %b and %b", a, b)
+	}
+	held := map[Holder]map[string]int32{a: {}, b: {}}
 	rng := rand.New(rand.NewPCG(5, 6))
-	for i := range 100000 {
+	for i := range 200000 {
 		id := fmt.Sprintf("vehicle-%d", rng.IntN(2000))
-		if slot, ok := want[id]; ok {
-			tab.Remove(slot)
-			delete(want, id)
+		h, other := a, b
+		if rng.IntN(2) == 0 {
+			h, other = b, a
+		}
+		if slot, ok := held[h][id]; ok {
+			tab.Release(slot, h)
+			delete(held[h], id)
 			continue
 		}
-		slots := tab.Slots()
-		slot, grew := tab.Add(id)
-		if grew != (slots < tab.Slots()) || grew && slot != int32(slots) {
-			t.Fatalf("op %d: slot %d, grew %t, from %d slots to %d", i, slot, grew, slots, tab.Slots())
+		slot := tab.Hold(id, h)
+		if o, ok := held[other][id]; ok && o != slot {
+			t.Fatalf("op %d: %s held in slot %d and %d", i, id, o, slot)
 		}
-		want[id] = slot
+		held[h][id] = slot
 	}
-	if tab.Len() != len(want) || tab.Slots() > 2000 {
-		t.Fatalf("%d ids in %d slots, want %d in at most 2000", tab.Len(), tab.Slots(), len(want))
-	}
-	for id, slot := range want {
-		if got, ok := tab.Get(id); !ok || got != slot || tab.ID(slot) != id {
-			t.Fatalf("%s: slot %d, %t, want %d (which holds %q)", id, got, ok, slot, tab.ID(slot))
+	ids := map[string]bool{}
+	for h, want := range held {
+		for id, slot := range want {
+			ids[id] = true
+			if got, ok := tab.Get(id, h); !ok || got != slot || tab.ID(slot) != id || String(tab.Pages(), tab.Ref(slot)) != id {
+				t.Fatalf("%s: slot %d, %t, want %d (which holds %q)", id, got, ok, slot, tab.ID(slot))
+			}
+		}
+		for slot := range int32(tab.Slots()) {
+			id := tab.ID(slot)
+			if w, ok := want[id]; tab.Holds(slot, h) != (ok && w == slot) {
+				t.Fatalf("slot %d (%q): held %t", slot, id, tab.Holds(slot, h))
+			}
 		}
 	}
-	if tab.arena.dead > tab.arena.live+pageSize {
-		t.Fatalf("never compacted: %d bytes freed, %d in use", tab.arena.dead, tab.arena.live)
+	if _, ok := tab.Get("vehicle-none", a); ok {
+		t.Fatal("an id never held is found")
+	}
+	if tab.Len() != len(ids) || tab.Slots() > 2000 {
+		t.Fatalf("%d ids in %d slots, want %d in at most 2000", tab.Len(), tab.Slots(), len(ids))
+	}
+	if compactions == 0 || tab.arena.dead > tab.arena.live+pageSize {
+		t.Fatalf("%d compactions: %d bytes freed, %d in use", compactions, tab.arena.dead, tab.arena.live)
 	}
 }

@@ -184,7 +184,7 @@ func NewStore(opts Options) *Store {
 		if net == nil {
 			net = &network.Network{}
 		}
-		s.alerts = alert.New(*opts.Alerts, net)
+		s.alerts = alert.NewSharing(*opts.Alerts, net, f.IDs())
 		s.clock.marks = map[partKey]partMark{}
 	}
 	return s

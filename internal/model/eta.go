@@ -63,9 +63,11 @@ type stopNode struct {
 // fleet (48 ms a frame at 10 000 vehicles, BenchmarkStationETAs), and each
 // segment's median is kept, not sorted again for each prediction.
 type etaModel struct {
-	// The vehicles with an arrival, by slot: ids, latest arrivals.
-	ids  *idtab.Table
-	rows []etaRow
+	// The vehicles with an arrival, by slot of the fleet's ids: latest
+	// arrivals. rows covers the slots given to the model, not all of ids'.
+	ids    *idtab.Table
+	holder idtab.Holder
+	rows   []etaRow
 
 	stops    map[lineDirStop]int32 // in stopList
 	stopList []stopNode
@@ -76,15 +78,15 @@ type etaModel struct {
 	prev     map[lineDirStop][]string        // the stations next leads from to this one
 }
 
-func newETAModel() *etaModel {
-	return &etaModel{ids: idtab.NewTable(), stops: map[lineDirStop]int32{}, segs: map[segKey]*[segSamples]float64{},
+func newETAModel(ids *idtab.Table) *etaModel {
+	return &etaModel{ids: ids, holder: ids.NewHolder(nil), stops: map[lineDirStop]int32{}, segs: map[segKey]*[segSamples]float64{},
 		fill: map[segKey]int{}, median: map[segKey]time.Duration{}, next: map[lineDirStop]string{},
 		prev: map[lineDirStop][]string{}}
 }
 
 // last is a vehicle's latest arrival; false if it has none.
 func (m *etaModel) last(vehicle string) (lastStop, bool) {
-	slot, ok := m.ids.Get(vehicle)
+	slot, ok := m.ids.Get(vehicle, m.holder)
 	if !ok {
 		return lastStop{}, false
 	}
@@ -139,12 +141,12 @@ func (m *etaModel) setNext(line, direction, from, to string) {
 
 // setLast files a vehicle's latest arrival: at stop k, at ts.
 func (m *etaModel) setLast(vehicle string, k lineDirStop, ts time.Time) {
-	slot, ok := m.ids.Get(vehicle)
+	slot, ok := m.ids.Get(vehicle, m.holder)
 	if ok {
 		m.unlink(slot)
 	} else {
-		var grew bool
-		if slot, grew = m.ids.Add(vehicle); grew {
+		slot = m.ids.Hold(vehicle, m.holder)
+		for int(slot) >= len(m.rows) {
 			m.rows = append(m.rows, etaRow{})
 		}
 	}
@@ -164,13 +166,13 @@ func (m *etaModel) setLast(vehicle string, k lineDirStop, ts time.Time) {
 
 // forget drops a vehicle's latest arrival.
 func (m *etaModel) forget(vehicle string) {
-	slot, ok := m.ids.Get(vehicle)
+	slot, ok := m.ids.Get(vehicle, m.holder)
 	if !ok {
 		return
 	}
 	m.unlink(slot)
-	m.ids.Remove(slot)
 	m.rows[slot] = etaRow{}
+	m.ids.Release(slot, m.holder)
 }
 
 // arrival learns from one arrival; line is the arrival's or its vehicle's.

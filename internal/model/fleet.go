@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fleetwatch/fleetwatch/internal/idtab"
 )
 
 // StationState is what is known of one station: its reference record (if
@@ -203,15 +205,16 @@ type Fleet struct {
 
 // NewFleet returns an empty fleet.
 func NewFleet() *Fleet {
+	ids := idtab.NewTable()
 	return &Fleet{
-		vehicles:    newVehicleTable(),
+		vehicles:    newVehicleTable(ids),
 		lines:       make(map[string]*lineAcc),
 		stations:    make(map[string]*stationRec),
 		weather:     make(map[string]Weather),
 		lastArrival: make(map[stopKey]arrivalMark),
 		headway:     make(map[stopKey]headwayMark),
 		window:      DefaultWindow,
-		eta:         newETAModel(),
+		eta:         newETAModel(ids),
 	}
 }
 
@@ -526,6 +529,11 @@ func (f *Fleet) Expire(before time.Time) bool {
 	}
 	return len(gone) > 0
 }
+
+// IDs is how the fleet numbers its vehicles, for an alert detector fed the
+// same events by the same writer to number its own by (alert.NewSharing),
+// rather than keep every id a second time. Only that writer may use it.
+func (f *Fleet) IDs() *idtab.Table { return f.vehicles.ids }
 
 // Snapshot returns a view of the state for a reader. Its cost does not
 // grow with the fleet: the vehicles are shared (Vehicles), the lines,

@@ -95,7 +95,7 @@ func (v Vehicles) Publication() uint64 { return v.pub }
 // VehiclesOf returns a view of rows (copied, with distinct ids), in their
 // order.
 func VehiclesOf(rows []VehiclePosition) Vehicles {
-	t := newVehicleTable()
+	t := newVehicleTable(idtab.NewTable())
 	for _, r := range rows {
 		t.set(t.add(r.VehicleID), r)
 	}
@@ -254,8 +254,11 @@ func (v Vehicles) Rows() []VehiclePosition {
 // ptGen[p] are the gen in which row chunk k, id chunk k and point page p
 // were last copied (or made): one of an earlier gen is shared with a view.
 type vehicleTable struct {
-	index  *idtab.Index
-	arena  idtab.Arena
+	// ids numbers the vehicles; the fleet's ETA model and an alert detector
+	// fed by the same writer share it (Fleet.IDs), so an id is kept once.
+	// The id chunks hold copies of its Refs, for views.
+	ids    *idtab.Table
+	holder idtab.Holder
 	rows   []*rowChunk
 	idc    []*idChunk
 	pts    []*pointPage
@@ -263,7 +266,6 @@ type vehicleTable struct {
 	idGen  []uint64
 	ptGen  []uint64
 	gen    uint64
-	free   []int32
 	n      int
 	// strs holds every text a row has held, strIdx their indexes; strs[0]
 	// is "". Lines, stops and statuses are few, so it stays small.
@@ -271,19 +273,17 @@ type vehicleTable struct {
 	strIdx map[string]uint32
 }
 
-func newVehicleTable() *vehicleTable {
-	t := &vehicleTable{gen: 1, strs: []string{""}, strIdx: map[string]uint32{"": 0}}
-	t.index = idtab.NewIndex(t.id)
+func newVehicleTable(ids *idtab.Table) *vehicleTable {
+	t := &vehicleTable{ids: ids, gen: 1, strs: []string{""}, strIdx: map[string]uint32{"": 0}}
+	t.holder = ids.NewHolder(t.refsMoved)
 	return t
 }
 
 // id is the id of the vehicle in slot. It shares the arena's memory.
-func (t *vehicleTable) id(slot int32) string {
-	return t.arena.String(t.idc[slot/chunkSize][slot%chunkSize])
-}
+func (t *vehicleTable) id(slot int32) string { return t.ids.ID(slot) }
 
 // slot is the slot of vehicle id; false if it is not in the table.
-func (t *vehicleTable) slot(id string) (int32, bool) { return t.index.Get(id) }
+func (t *vehicleTable) slot(id string) (int32, bool) { return t.ids.Get(id, t.holder) }
 
 // str returns the index of a text in strs, adding it.
 func (t *vehicleTable) str(s string) uint32 {
@@ -327,15 +327,12 @@ func (t *vehicleTable) setID(slot int32, id idtab.Ref) {
 	t.idc[k][slot%chunkSize] = id
 }
 
-// add takes a slot for a new vehicle.
+// add takes a slot for a new vehicle: the one the ids give it, which the
+// chunks are grown to cover.
 func (t *vehicleTable) add(id string) int32 {
-	var slot int32
-	if n := len(t.free); n > 0 {
-		slot = t.free[n-1]
-		t.free = t.free[:n-1]
-	} else {
-		k := len(t.rows)
-		if k%pageChunks == 0 {
+	slot := t.ids.Hold(id, t.holder)
+	for k := int(slot / chunkSize); k >= len(t.rows); {
+		if len(t.rows)%pageChunks == 0 {
 			t.pts = append(t.pts, new(pointPage))
 			t.ptGen = append(t.ptGen, t.gen)
 		}
@@ -343,13 +340,8 @@ func (t *vehicleTable) add(id string) int32 {
 		t.rowGen = append(t.rowGen, t.gen)
 		t.idc = append(t.idc, new(idChunk))
 		t.idGen = append(t.idGen, t.gen)
-		slot = int32(k * chunkSize)
-		for i := chunkSize - 1; i > 0; i-- {
-			t.free = append(t.free, slot+int32(i))
-		}
 	}
-	t.setID(slot, t.arena.Add(id))
-	t.index.Add(slot)
+	t.setID(slot, t.ids.Ref(slot))
 	t.n++
 	return slot
 }
@@ -377,38 +369,36 @@ func (t *vehicleTable) set(slot int32, v VehiclePosition) {
 
 // remove forgets the vehicle; it reports whether there was one.
 func (t *vehicleTable) remove(id string) bool {
-	slot, ok := t.index.Get(id)
+	slot, ok := t.ids.Get(id, t.holder)
 	if !ok {
 		return false
 	}
-	t.index.Remove(slot)
 	r, pc := t.write(slot)
 	*r = row{}
 	pc.Used &^= 1 << (slot % chunkSize)
-	t.arena.Free(t.idc[slot/chunkSize][slot%chunkSize])
 	t.setID(slot, idtab.Ref{})
-	t.free = append(t.free, slot)
 	t.n--
-	if t.arena.Wasteful() {
-		// Vehicles come and go (a ride-hailing fleet's do all day): their
-		// ids would pile up in the arena.
-		t.arena.Compact(func(move func(idtab.Ref) idtab.Ref) {
-			for k, c := range t.idc {
-				for i, ref := range c {
-					if ref != (idtab.Ref{}) {
-						t.setID(int32(k*chunkSize+i), move(ref))
-					}
-				}
-			}
-		})
-	}
+	t.ids.Release(slot, t.holder)
 	return true
+}
+
+// refsMoved copies every id's new Ref once the ids' arena was compacted
+// (vehicles come and go, a ride-hailing fleet's all day, and their freed
+// ids would pile up). Views keep the old arena's pages and Refs.
+func (t *vehicleTable) refsMoved() {
+	for k, c := range t.idc {
+		for i, ref := range c {
+			if ref != (idtab.Ref{}) {
+				t.setID(int32(k*chunkSize+i), t.ids.Ref(int32(k*chunkSize+i)))
+			}
+		}
+	}
 }
 
 // publish returns a view of the table as it is; what it shares is copied
 // before it is next written.
 func (t *vehicleTable) publish() Vehicles {
-	v := Vehicles{rows: slices.Clone(t.rows), ids: slices.Clone(t.idc), idPages: t.arena.Pages(), pts: slices.Clone(t.pts),
+	v := Vehicles{rows: slices.Clone(t.rows), ids: slices.Clone(t.idc), idPages: t.ids.Pages(), pts: slices.Clone(t.pts),
 		strs: t.strs, n: t.n, pub: publications.Add(1)}
 	t.gen++
 	return v
