@@ -256,16 +256,18 @@ func (f *Fleet) AddCounters(kind Kind, n int64, rejected bool) {
 func (f *Fleet) Apply(ev Event) {
 	switch e := ev.(type) {
 	case VehiclePosition:
+		// A line's speeds are summed as the rows keep them (float32), so
+		// that what a report adds, its replacement takes away.
 		slot, ok := f.vehicles.slot(e.VehicleID)
 		if !ok {
 			slot = f.vehicles.add(e.VehicleID)
-			f.count(e.Line, e.Has, e.SpeedKmh, 1)
+			f.count(e.Line, e.Has, widen(float32(e.SpeedKmh)), 1)
 		} else if old := f.vehicles.at(slot); old.ts > unixNano(e.TS) {
 			f.counters.Stale[KindVehicles]++
 			return
-		} else if oldLine := f.vehicles.strs[old.line]; oldLine != e.Line || old.has&HasSpeed != e.Has&HasSpeed || old.speed != e.SpeedKmh {
-			f.count(oldLine, old.has, old.speed, -1)
-			f.count(e.Line, e.Has, e.SpeedKmh, 1)
+		} else if oldLine := f.vehicles.strs[old.line]; oldLine != e.Line || old.has&HasSpeed != e.Has&HasSpeed || old.speed != float32(e.SpeedKmh) {
+			f.count(oldLine, old.has, old.speedKmh(), -1)
+			f.count(e.Line, e.Has, widen(float32(e.SpeedKmh)), 1)
 		}
 		f.vehicles.set(slot, e)
 		if e.TS.Before(f.oldest) || f.vehicles.n == 1 {
@@ -449,7 +451,7 @@ func (f *Fleet) count(line string, has Fields, speed float64, sign int) {
 func (f *Fleet) remove(id string) {
 	if slot, ok := f.vehicles.slot(id); ok {
 		r := f.vehicles.at(slot)
-		f.count(f.vehicles.strs[r.line], r.has, r.speed, -1)
+		f.count(f.vehicles.strs[r.line], r.has, r.speedKmh(), -1)
 		f.vehicles.remove(id)
 	}
 	f.eta.forget(id)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -19,7 +20,12 @@ import (
 //   - Rows hold no pointers: text (line, stop, status) is an index into
 //     the table's strings, time is Unix nanoseconds. The collector skips
 //     such memory, so collecting a large fleet costs little and can be
-//     done often; a row is 72 B instead of a VehiclePosition's 144 B.
+//     done often.
+//   - Rows are small: a position in ten-millionths of a degree (a
+//     centimetre), speed, heading, delay and occupancy as float32 (seven
+//     digits: what GTFS-realtime carries), read back as the shortest
+//     decimal that stands for them, so that 32.7 stays 32.7. A row is 48 B
+//     instead of a VehiclePosition's 144 B.
 //   - Ids are kept apart, by slot, and change only when a vehicle comes
 //     or goes; their bytes lie in an arena, so they hold no pointers
 //     either (idtab).
@@ -28,7 +34,7 @@ import (
 //     (memory, not arithmetic, is what such a frame waits for).
 //
 // A write to a chunk or page that a published view still shares copies it
-// first: a report after a frame can cost a row chunk (8 × 72 B) and a page
+// first: a report after a frame can cost a row chunk (8 × 48 B) and a page
 // (16 × 66 B), and a view costs the lists of them. Smaller chunks copy
 // less per report but make the lists longer; these sizes were the fastest
 // of those tried (BenchmarkApplyWhileDrawing, BENCHMARKS.md).
@@ -39,11 +45,51 @@ const (
 
 // row is a vehicle's report as the table keeps it.
 type row struct {
-	lat, lon, heading, speed, delay, occupancy float64
-	ts                                         int64 // Unix ns; noTime for none
-	line, stop, status                         uint32
-	has                                        Fields
+	ts                               int64 // Unix ns; noTime for none
+	lat, lon                         int32 // 1e-7 degrees (fixed7)
+	heading, speed, delay, occupancy float32
+	line, stop, status               uint32
+	has                              Fields
 }
+
+// fixed7 is a latitude or longitude in ten-millionths of a degree: any
+// position given with up to seven decimals reads back as given (float7).
+func fixed7(deg float64) int32 {
+	if deg != deg {
+		return 0
+	}
+	return int32(math.Round(max(-180, min(180, deg)) * 1e7))
+}
+
+// float7 is the float64 nearest to a fixed7 position's decimal.
+func float7(v int32) float64 { return float64(v) / 1e7 }
+
+// widen is the float64 nearest to the shortest decimal that f stands for,
+// what the float64 it was made from was when that had up to seven
+// digits: a speed of 32.7 is kept as 32.70000076 and read as 32.7. The
+// decimals of up to four places are tried first, which is what feeds send
+// and costs a few nanoseconds; strconv finds the others.
+func widen(f float32) float64 {
+	d := float64(f)
+	if math.IsInf(d, 0) || d != d {
+		return d
+	}
+	if math.Abs(d) < 1<<24 { // beyond, a float32 is a whole number, rarely the shortest
+		if d == math.Trunc(d) {
+			return d
+		}
+		for _, p := range [...]float64{10, 100, 1000, 10000} {
+			if x := math.RoundToEven(d*p) / p; float32(x) == f {
+				return x
+			}
+		}
+	}
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(d, 'g', -1, 32), 64)
+	return v
+}
+
+// speedKmh is the speed r holds, as readers get it.
+func (r *row) speedKmh() float64 { return widen(r.speed) }
 
 // noTime stands for the zero time.Time, whose Unix nanoseconds overflow.
 const noTime = math.MinInt64
@@ -159,9 +205,9 @@ func (v Vehicles) At(slot int, dst *VehiclePosition) bool {
 	}
 	k, i := slot/chunkSize, slot%chunkSize
 	r := &v.rows[k][i]
-	*dst = VehiclePosition{VehicleID: idtab.String(v.idPages, v.ids[k][i]), Line: v.strs[r.line], Lat: r.lat, Lon: r.lon, Heading: r.heading,
-		SpeedKmh: r.speed, Status: Status(v.strs[r.status]), StopID: v.strs[r.stop], DelayS: r.delay,
-		Occupancy: r.occupancy, Has: r.has}
+	*dst = VehiclePosition{VehicleID: idtab.String(v.idPages, v.ids[k][i]), Line: v.strs[r.line], Lat: float7(r.lat), Lon: float7(r.lon),
+		Heading: widen(r.heading), SpeedKmh: r.speedKmh(), Status: Status(v.strs[r.status]), StopID: v.strs[r.stop],
+		DelayS: widen(r.delay), Occupancy: widen(r.occupancy), Has: r.has}
 	if r.ts != noTime {
 		dst.TS = time.Unix(0, r.ts).UTC()
 	}
@@ -357,8 +403,8 @@ func (t *vehicleTable) set(slot int32, v VehiclePosition) {
 		}
 		return t.str(s)
 	}
-	*r = row{lat: v.Lat, lon: v.Lon, heading: v.Heading, speed: v.SpeedKmh, delay: v.DelayS, occupancy: v.Occupancy,
-		ts: noTime, line: text(r.line, v.Line), stop: text(r.stop, v.StopID), status: text(r.status, string(v.Status)), has: v.Has}
+	*r = row{lat: fixed7(v.Lat), lon: fixed7(v.Lon), heading: float32(v.Heading), speed: float32(v.SpeedKmh), delay: float32(v.DelayS),
+		occupancy: float32(v.Occupancy), ts: noTime, line: text(r.line, v.Line), stop: text(r.stop, v.StopID), status: text(r.status, string(v.Status)), has: v.Has}
 	if !v.TS.IsZero() {
 		r.ts = v.TS.UnixNano()
 	}

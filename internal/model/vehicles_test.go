@@ -2,7 +2,9 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -27,7 +29,7 @@ func TestVehicleViewsStayAsTaken(t *testing.T) {
 		switch r := rng.IntN(100); {
 		case r < 85:
 			clock += rng.IntN(2)
-			v := VehiclePosition{VehicleID: id, Line: fmt.Sprintf("l%d", rng.IntN(4)), Lat: rng.Float64(),
+			v := VehiclePosition{VehicleID: id, Line: fmt.Sprintf("l%d", rng.IntN(4)), Lat: math.Round(rng.Float64()*1e7) / 1e7, // a feed's seven decimals
 				SpeedKmh: float64(rng.IntN(80)), TS: t0.Add(time.Duration(clock) * time.Second)}
 			if rng.IntN(3) > 0 {
 				v.Has |= HasSpeed
@@ -168,5 +170,50 @@ func TestVehiclesPublication(t *testing.T) {
 	check(VehiclesOf([]VehiclePosition{{VehicleID: "b"}}))
 	if a.Len() != 0 {
 		t.Fatalf("the first view changed: %d vehicles", a.Len())
+	}
+}
+
+// A row gives back what feeds send: positions with up to seven decimals,
+// speeds, headings, delays and occupancies with up to seven digits; other
+// values to within a centimetre or float32's precision. widen reads a
+// float32 as strconv's shortest decimal for it would, for any float32.
+func TestRowsKeepWhatFeedsSend(t *testing.T) {
+	tests := []struct {
+		in    VehiclePosition
+		exact bool
+	}{
+		{VehiclePosition{Lat: 41.8781136, Lon: -87.6297982, SpeedKmh: 32.7, Heading: 271.5, DelayS: -45, Occupancy: 0.63}, true},
+		{VehiclePosition{Lat: -33.8688, Lon: 151.2093, SpeedKmh: 0.1, Heading: 0, DelayS: 3600.25, Occupancy: 1.2}, true},
+		{VehiclePosition{Lat: 90, Lon: -180, SpeedKmh: 123456.7, Heading: 359.99, DelayS: 0.0001, Occupancy: 0}, true},
+		{VehiclePosition{Lat: 41.87811361234, Lon: -87.62979824321, SpeedKmh: 32.123456789, DelayS: 1e-9}, false},
+	}
+	for _, tt := range tests {
+		tt.in.VehicleID, tt.in.Has = "v", HasSpeed|HasHeading|HasDelay|HasOccupancy
+		var got VehiclePosition
+		VehiclesOf([]VehiclePosition{tt.in}).At(0, &got)
+		if tt.exact && got != tt.in {
+			t.Errorf("kept %+v, read back %+v", tt.in, got)
+		}
+		near := func(a, b, tol float64) bool { return math.Abs(a-b) <= tol*max(1, math.Abs(b)) }
+		if !near(got.Lat, tt.in.Lat, 1e-7) || !near(got.Lon, tt.in.Lon, 1e-7) || !near(got.SpeedKmh, tt.in.SpeedKmh, 1e-7) ||
+			!near(got.DelayS, tt.in.DelayS, 1e-7) {
+			t.Errorf("kept %+v, read back %+v", tt.in, got)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		f := math.Float32frombits(rng.Uint32())
+		if f != f || math.IsInf(float64(f), 0) {
+			continue
+		}
+		want, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+		if got := widen(f); got != want {
+			t.Fatalf("widen(%v) = %v, want %v", f, got, want)
+		}
+		g := float32(rng.IntN(2000000)-1000000) / 100 // a speed or a delay of two decimals
+		want, _ = strconv.ParseFloat(strconv.FormatFloat(float64(g), 'g', -1, 32), 64)
+		if got := widen(g); got != want {
+			t.Fatalf("widen(%v) = %v, want %v", g, got, want)
+		}
 	}
 }
