@@ -686,12 +686,11 @@ func (m *Map) layer(vehicles model.Vehicles, asOf time.Time, stale time.Duration
 		m.owner = make([]cellOwner, n)
 	}
 	m.touched = m.touched[:0]
-	dw, dh := float64(m.frame.DotsW()), float64(m.frame.DotsH())
 	if len(m.count) != cols*rows {
 		m.count = make([]uint32, cols*rows)
 	}
-	// Two passes: the first projects each vehicle once (with the frame's
-	// Projector, not the Mercator formula per point) and counts the cells;
+	// Two passes: the first puts each vehicle in its cell once (with the
+	// frame's Projector, not the Mercator formula per point) and counts them;
 	// only when markers are to be drawn does the second choose each cell's
 	// owner, which needs each vehicle's state. A million vehicles are
 	// drawn as density, and skip it.
@@ -723,12 +722,12 @@ func (m *Map) layer(vehicles model.Vehicles, asOf time.Time, stale time.Duration
 	for base, pc := range vehicles.PointChunks() {
 		for u := pc.Used; u != 0; u &= u - 1 {
 			i := bits.TrailingZeros8(u)
-			x, y, ok := pr.Project(float64(pc.Pos[i][0]), float64(pc.Pos[i][1]))
-			if !ok || x < 0 || y < 0 || x >= dw || y >= dh {
+			col, row, ok := pr.Cell(float64(pc.Pos[i][0]), float64(pc.Pos[i][1]))
+			if !ok {
 				continue
 			}
 			inView++
-			cell := int32((int(y)/4)*cols + int(x)/2)
+			cell := int32(row*cols + col)
 			if slot := base + i; slot == selSlot {
 				selCell = cell
 				continue
