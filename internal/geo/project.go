@@ -53,17 +53,29 @@ func (v Viewport) Unproject(x, y float64) orb.Point {
 	return project.Mercator.ToWGS84(m)
 }
 
-// Projector projects many points into one viewport, for a frame of a large
-// fleet: Mercator's x is affine in longitude, and its y is interpolated in
-// a table of the viewport's latitudes, so a point costs a few
-// multiplications instead of a tangent and a logarithm; a point outside
-// the viewport's longitudes or latitudes is told without projecting. It
-// agrees with Project to a small fraction of a dot.
+// Projector puts many points into the braille cells (2×4 dots, as Canvas
+// has them) of one viewport, for a frame of a large fleet. Mercator's x is
+// affine in longitude. Its y is interpolated in a table of the viewport's
+// latitudes, so that a point costs a few multiplications instead of a
+// tangent and a logarithm, and agrees with Project to a small fraction of
+// a dot. A point needs only its row of cells, though, not its y: the table
+// is cut into parts in which the row changes at most once, each holding
+// its rows and where in it the second begins, worked out from the
+// interpolation when the projector is made. A point then costs one
+// comparison where it cost the interpolation (a frame of a million
+// vehicles waits on arithmetic, not memory), and falls in the row the
+// interpolated y would give it.
 type Projector struct {
-	lonMin, lonMax, latMin, latMax float64
-	ax, bx                         float64 // x = ax·lon + bx
-	lat0, perStep                  float64 // table steps per degree of latitude
-	ys                             []float64
+	ax, bx, w     float64 // x = ax·lon + bx, in view in [0, w)
+	lat0, perPart float64 // g = (lat - lat0)·perPart: part int(g)
+	parts         []part
+	rows          uint // rows of cells; a row outside [0, rows) is out of view
+}
+
+// part is a stretch of latitudes in which the row changes at most once.
+type part struct {
+	next      float64 // the g from which the row is then (+Inf: none)
+	row, then int32   // -1 north of the view, rows south of it
 }
 
 // projectorSteps is the size of the latitude table: at a world view a step
@@ -74,39 +86,115 @@ const projectorSteps = 1024
 func (v Viewport) Projector() Projector {
 	var p Projector
 	if v.W <= 0 || v.H <= 0 || v.MetersPerDot <= 0 {
-		p.lonMin, p.lonMax = 1, -1 // nothing is inside
-		return p
+		return p // no parts: nothing is inside
 	}
-	// A dot's margin each way: the exact test is the caller's, on x and y.
+	// A dot's margin each way: the exact test is on x and y.
 	nw, se := v.Unproject(-1, -1), v.Unproject(float64(v.W)+1, float64(v.H)+1)
-	p.lonMin, p.lonMax = nw[0], se[0]
-	p.latMin, p.latMax = se[1], nw[1]
 	const r = 6378137.0 // orb's Mercator sphere
 	p.ax = r * math.Pi / 180 / v.MetersPerDot
 	p.bx = float64(v.W)/2 - v.Center[0]/v.MetersPerDot
-	p.lat0 = p.latMin
-	span := p.latMax - p.latMin
-	if span <= 0 {
-		p.lonMin, p.lonMax = 1, -1
+	p.w = float64(v.W)
+	p.rows = uint(v.H+3) / 4
+	p.lat0 = se[1]
+	span := nw[1] - se[1]
+	if !(span > 0) {
 		return p
 	}
-	p.perStep = projectorSteps / span
-	p.ys = make([]float64, projectorSteps+2)
-	for i := range p.ys {
-		_, p.ys[i] = v.Project(orb.Point{0, p.lat0 + float64(i)/p.perStep})
+	perStep := projectorSteps / span
+	ys := make([]float64, projectorSteps+2)
+	for i := range ys {
+		_, ys[i] = v.Project(orb.Point{0, p.lat0 + float64(i)/perStep})
 	}
-	return p
+	// The interpolated y at f = (lat - lat0)·perStep, f in [0, projectorSteps+1).
+	y := func(f float64) float64 {
+		i := int(f)
+		return ys[i] + (ys[i+1]-ys[i])*(f-float64(i))
+	}
+	// Parts of 1/k step: g = f·k is worked out exactly from lat (k is a
+	// power of two), and g/k is f again. A step is a quarter of a dot at
+	// a city's view, so one part a step does; a tall world view needs more.
+	// Within a step y does not grow with f, so small enough parts always
+	// do: a part never spans two steps.
+	gMax := (nw[1] - p.lat0) * perStep
+	for k := 1; ; k *= 2 {
+		p.perPart = perStep * float64(k)
+		row := func(g float64) int32 {
+			// Outside the table's latitudes is outside the view, even where
+			// the view reaches past Mercator's edge and y stops changing
+			// (but for a latitude a rounding error north of its last).
+			if g < 0 {
+				return int32(p.rows)
+			}
+			if g/float64(k) > gMax {
+				return -1
+			}
+			switch y := y(g / float64(k)); {
+			case !(y >= 0):
+				return -1
+			case y >= float64(v.H):
+				return int32(p.rows)
+			default:
+				return int32(int(y) >> 2)
+			}
+		}
+		if p.parts = cutParts(row, (projectorSteps+1)*k); p.parts != nil {
+			return p
+		}
+	}
 }
 
-// Project returns the dot position of a lon/lat point; ok is false for a
-// point outside the viewport (x and y are then not set).
-func (p *Projector) Project(lon, lat float64) (x, y float64, ok bool) {
-	if !(lon >= p.lonMin && lon <= p.lonMax && lat >= p.latMin && lat <= p.latMax) {
-		return 0, 0, false
+// cutParts returns n parts of unit width in g, from 0, given a g's row,
+// which does not grow with g; nil if the row changes more than once in a
+// part. Part 0 starts at g = -1, as int(g) is 0 from there.
+func cutParts(row func(g float64) int32, n int) []part {
+	parts := make([]part, n)
+	for j := range parts {
+		lo, hi := float64(j), math.Nextafter(float64(j+1), 0)
+		start := lo
+		if j == 0 {
+			start = -0.5
+		}
+		r0, r1 := row(start), row(hi)
+		pt := part{next: math.Inf(1), row: r0, then: r0}
+		if r0 != r1 {
+			// The first g of row r1, from lo: g ≥ 0 orders as its bits.
+			a, b := math.Float64bits(lo), math.Float64bits(hi)
+			for a < b {
+				if m := a + (b-a)/2; row(math.Float64frombits(m)) == r1 {
+					b = m
+				} else {
+					a = m + 1
+				}
+			}
+			before := start
+			if b > math.Float64bits(lo) {
+				before = math.Float64frombits(b - 1)
+			}
+			if row(before) != r0 {
+				return nil
+			}
+			pt.next, pt.then = math.Float64frombits(b), r1
+		}
+		parts[j] = pt
 	}
-	// lat ≤ latMax puts i at most at projectorSteps: ys has one more.
-	f := (lat - p.lat0) * p.perStep
-	i := int(f)
-	y = p.ys[i] + (p.ys[i+1]-p.ys[i])*(f-float64(i))
-	return p.ax*lon + p.bx, y, true
+	return parts
+}
+
+// Cell returns the cell a lon/lat point falls in (col right, row down); ok
+// is false for a point outside the viewport. It is small enough to be
+// inlined in a loop over a million points. A NaN or far latitude gives a
+// part out of range; one just south of the view (g in (-1, 0)) part 0,
+// whose first row is south of the view too.
+func (p *Projector) Cell(lon, lat float64) (col, row int, ok bool) {
+	g := (lat - p.lat0) * p.perPart
+	j := int(g)
+	if uint(j) >= uint(len(p.parts)) {
+		return
+	}
+	pt := p.parts[j]
+	if g >= pt.next {
+		pt.row = pt.then
+	}
+	x := p.ax*lon + p.bx
+	return int(x) >> 1, int(pt.row), x >= 0 && x < p.w && uint(pt.row) < p.rows
 }

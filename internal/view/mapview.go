@@ -686,12 +686,11 @@ func (m *Map) layer(vehicles model.Vehicles, asOf time.Time, stale time.Duration
 		m.owner = make([]cellOwner, n)
 	}
 	m.touched = m.touched[:0]
-	dw, dh := float64(m.frame.DotsW()), float64(m.frame.DotsH())
 	if len(m.count) != cols*rows {
 		m.count = make([]uint32, cols*rows)
 	}
-	// Two passes: the first projects each vehicle once (with the frame's
-	// Projector, not the Mercator formula per point) and counts the cells;
+	// Two passes: the first puts each vehicle in its cell once (with the
+	// frame's Projector, not the Mercator formula per point) and counts them;
 	// only when markers are to be drawn does the second choose each cell's
 	// owner, which needs each vehicle's state. A million vehicles are
 	// drawn as density, and skip it.
@@ -703,8 +702,7 @@ func (m *Map) layer(vehicles model.Vehicles, asOf time.Time, stale time.Duration
 	}
 	pr := m.proj
 	m.cells = m.cells[:0]
-	inView := 0
-	selSlot, selCell := -1, int32(-1)
+	selSlot := -1
 	if selected != "" {
 		// Where it was last frame, else wherever it is now.
 		if vehicles.ID(m.selSlot) == selected {
@@ -720,26 +718,26 @@ func (m *Map) layer(vehicles model.Vehicles, asOf time.Time, stale time.Duration
 	if m.density == DensityOn {
 		ownersFrom = 0
 	}
+	cp := cellPass{pr: pr, cols: cols, count: m.count, cells: m.cells, selSlot: selSlot, selCell: -1, cellsUntil: ownersFrom}
+	if m.density == DensityOff {
+		cp.cellsUntil = math.MaxInt
+	}
 	for base, pc := range vehicles.PointChunks() {
-		for u := pc.Used; u != 0; u &= u - 1 {
-			i := bits.TrailingZeros8(u)
-			x, y, ok := pr.Project(float64(pc.Pos[i][0]), float64(pc.Pos[i][1]))
-			if !ok || x < 0 || y < 0 || x >= dw || y >= dh {
-				continue
-			}
-			inView++
-			cell := int32((int(y)/4)*cols + int(x)/2)
-			if slot := base + i; slot == selSlot {
-				selCell = cell
-				continue
-			} else if m.density == DensityOff || inView < ownersFrom {
-				m.cells = append(m.cells, placed{int32(slot), cell})
-			}
-			if m.count[cell] == 0 {
-				m.touched = append(m.touched, cell)
-			}
-			m.count[cell]++
+		cp.chunk(base, pc)
+	}
+	m.cells = cp.cells
+	// The cells counted, and so the vehicles in view, from the counts: a
+	// look at every cell (12 000 at 200×60) costs less than keeping them
+	// did per vehicle, at 10 000 vehicles too.
+	inView, selCell := 0, cp.selCell
+	for cell, n := range m.count {
+		if n != 0 {
+			m.touched = append(m.touched, int32(cell))
+			inView += int(n)
 		}
+	}
+	if selCell >= 0 {
+		inView++
 	}
 	l.selSlot, l.inView = selSlot, inView
 	if selCell >= 0 {
@@ -793,6 +791,70 @@ func (m *Map) layer(vehicles model.Vehicles, asOf time.Time, stale time.Duration
 		l.glyphs = append(l.glyphs, cellGlyph{selCell, markSelected, colLabel})
 	}
 	return l
+}
+
+// cellPass is a frame's pass over every vehicle: it puts each in its cell
+// of the map and counts them. For a million vehicles it is most of the
+// frame, so it does as little as it can per vehicle: a function of its own
+// per chunk, where the compiler keeps its state in registers (in the body
+// of a range over PointChunks it does not: the body is a closure), a loop
+// without bits to find for a full chunk, and only a count once vehicles
+// need not be kept (cells) nor the selected one looked for.
+type cellPass struct {
+	pr         *geo.Projector
+	cols       int
+	count      []uint32 // per cell, but the selected vehicle's
+	cells      []placed // the vehicles counted while inView < cellsUntil
+	cellsUntil int
+	inView     int // while vehicles are kept, the selected one included
+	selSlot    int
+	selCell    int32 // where the selected vehicle is, -1 if not in view
+}
+
+// chunk counts the vehicles of a chunk whose first row is at slot base.
+func (c *cellPass) chunk(base int, pc *model.PointChunk) {
+	if c.inView < c.cellsUntil || uint(c.selSlot-base) < uint(len(pc.Pos)) {
+		c.keep(base, pc)
+		return
+	}
+	pr, cols, count := c.pr, c.cols, c.count
+	if pc.Used != 1<<len(pc.Pos)-1 {
+		for u := pc.Used; u != 0; u &= u - 1 {
+			p := &pc.Pos[bits.TrailingZeros8(u)]
+			if col, row, ok := pr.Cell(float64(p[0]), float64(p[1])); ok {
+				count[row*cols+col]++
+			}
+		}
+		return
+	}
+	// A full chunk, as most are: eight vehicles in a row, without finding
+	// bits, which cost more than the rest of the loop (BENCHMARKS.md).
+	for i := range pc.Pos {
+		if col, row, ok := pr.Cell(float64(pc.Pos[i][0]), float64(pc.Pos[i][1])); ok {
+			count[row*cols+col]++
+		}
+	}
+}
+
+// keep is chunk for a chunk that holds the selected vehicle or whose
+// vehicles are to be kept in cells.
+func (c *cellPass) keep(base int, pc *model.PointChunk) {
+	for u := pc.Used; u != 0; u &= u - 1 {
+		i := bits.TrailingZeros8(u)
+		col, row, ok := c.pr.Cell(float64(pc.Pos[i][0]), float64(pc.Pos[i][1]))
+		if !ok {
+			continue
+		}
+		c.inView++
+		cell := int32(row*c.cols + col)
+		if slot := base + i; slot == c.selSlot {
+			c.selCell = cell
+			continue
+		} else if c.inView < c.cellsUntil {
+			c.cells = append(c.cells, placed{int32(slot), cell})
+		}
+		c.count[cell]++
+	}
 }
 
 // heatLevel places a cell's count among the five shades on a log scale, so
