@@ -229,8 +229,8 @@ type alertKey struct {
 // report reads and writes, kept small and without pointers (see
 // vehicleTable). Its id is Detector.vehicles.id(idx).
 type vehicleState struct {
-	lat     float64
-	lon     float64
+	lat     int32 // of its latest report, for its alerts: 1e-7 degrees (model.E7)
+	lon     int32
 	line    int32  // Detector.lineList's index + 1; 0: no line
 	cold    int32  // Detector.colds' index + 1: what arrivals and zones need; 0 until then
 	next    int32  // the slot + 1 of the vehicle whose report came after its latest; 0: none
@@ -464,13 +464,13 @@ func (d *Detector) position(e *model.VehiclePosition, ts int64, out []Alert) []A
 			if l := d.lineOf(v); l != nil {
 				line = l.id
 			}
-			d.gaps = append(d.gaps, staleGap{id: d.id(v), line: line, from: lastTS, to: ts, lon: v.lon, lat: v.lat})
+			d.gaps = append(d.gaps, staleGap{id: d.id(v), line: line, from: lastTS, to: ts, lon: model.FromE7(v.lon), lat: model.FromE7(v.lat)})
 		}
 	}
 	if l := d.lineOf(v); (l == nil && e.Line != "") || (l != nil && l.id != e.Line) {
 		out = d.changeLine(v, e.Line, e.TS, out)
 	}
-	v.lat, v.lon = e.Lat, e.Lon
+	v.lat, v.lon = model.E7(e.Lat), model.E7(e.Lon)
 	d.vehicles.seen[v.idx] = ts
 	if ts < d.seenLow {
 		d.seenLow = ts
@@ -660,7 +660,7 @@ func (d *Detector) drop(v *vehicleState, at time.Time, out []Alert) []Alert {
 func (d *Detector) openVehicle(v *vehicleState, kind Kind, at time.Time, detail, ahead string, out []Alert) []Alert {
 	v.open |= kindBit[kind]
 	id := d.id(v)
-	a := Alert{Kind: kind, VehicleID: id, Ahead: ahead, At: at, Lat: v.lat, Lon: v.lon, Detail: detail}
+	a := Alert{Kind: kind, VehicleID: id, Ahead: ahead, At: at, Lat: model.FromE7(v.lat), Lon: model.FromE7(v.lon), Detail: detail}
 	if l := d.lineOf(v); l != nil {
 		a.Line = l.id
 	}

@@ -141,7 +141,7 @@ func (d *Detector) measure(e *model.Arrival, out []Alert) []Alert {
 	if d.vehicles.last(v) == 0 {
 		// Known from arrivals only: the alert is placed at the station.
 		if p, ok := d.stations[e.StationID]; ok {
-			v.lon, v.lat = p[0], p[1]
+			v.lon, v.lat = model.E7(p[0]), model.E7(p[1])
 		}
 	}
 	// Written only for an alert that opens: most arrivals open none, and

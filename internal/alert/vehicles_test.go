@@ -40,7 +40,7 @@ func TestVehicleTable(t *testing.T) {
 		switch {
 		case !ok:
 			v = x.add(id)
-			v.lat = float64(len(id)) // a mark of its own, to see that it stays
+			v.lat = int32(len(id)) // a mark of its own, to see that it stays
 			want[id] = v
 			if slot, ok := fleetHas[id]; ok && slot != v.idx {
 				t.Fatalf("op %d: %s in slot %d, the fleet's is %d", i, id, v.idx, slot)
@@ -51,7 +51,7 @@ func TestVehicleTable(t *testing.T) {
 		}
 		if i%1000 == 0 {
 			for id, v := range want {
-				if got := x.get(id); got != v || x.id(v.idx) != id || v.lat != float64(len(id)) {
+				if got := x.get(id); got != v || x.id(v.idx) != id || v.lat != int32(len(id)) {
 					t.Fatalf("op %d: get(%s) = %p (%+v), want %p", i, id, got, got, v)
 				}
 			}

@@ -46,23 +46,24 @@ const (
 // row is a vehicle's report as the table keeps it.
 type row struct {
 	ts                               int64 // Unix ns; noTime for none
-	lat, lon                         int32 // 1e-7 degrees (fixed7)
+	lat, lon                         int32 // 1e-7 degrees (E7)
 	heading, speed, delay, occupancy float32
 	line, stop, status               uint32
 	has                              Fields
 }
 
-// fixed7 is a latitude or longitude in ten-millionths of a degree: any
-// position given with up to seven decimals reads back as given (float7).
-func fixed7(deg float64) int32 {
+// E7 is a latitude or longitude in ten-millionths of a degree (a
+// centimetre), for state kept per vehicle of a large fleet: any position
+// given with up to seven decimals reads back as given (FromE7).
+func E7(deg float64) int32 {
 	if deg != deg {
 		return 0
 	}
 	return int32(math.Round(max(-180, min(180, deg)) * 1e7))
 }
 
-// float7 is the float64 nearest to a fixed7 position's decimal.
-func float7(v int32) float64 { return float64(v) / 1e7 }
+// FromE7 is the float64 nearest to an E7 position's decimal.
+func FromE7(v int32) float64 { return float64(v) / 1e7 }
 
 // widen is the float64 nearest to the shortest decimal that f stands for,
 // what the float64 it was made from was when that had up to seven
@@ -205,7 +206,7 @@ func (v Vehicles) At(slot int, dst *VehiclePosition) bool {
 	}
 	k, i := slot/chunkSize, slot%chunkSize
 	r := &v.rows[k][i]
-	*dst = VehiclePosition{VehicleID: idtab.String(v.idPages, v.ids[k][i]), Line: v.strs[r.line], Lat: float7(r.lat), Lon: float7(r.lon),
+	*dst = VehiclePosition{VehicleID: idtab.String(v.idPages, v.ids[k][i]), Line: v.strs[r.line], Lat: FromE7(r.lat), Lon: FromE7(r.lon),
 		Heading: widen(r.heading), SpeedKmh: r.speedKmh(), Status: Status(v.strs[r.status]), StopID: v.strs[r.stop],
 		DelayS: widen(r.delay), Occupancy: widen(r.occupancy), Has: r.has}
 	if r.ts != noTime {
@@ -403,7 +404,7 @@ func (t *vehicleTable) set(slot int32, v VehiclePosition) {
 		}
 		return t.str(s)
 	}
-	*r = row{lat: fixed7(v.Lat), lon: fixed7(v.Lon), heading: float32(v.Heading), speed: float32(v.SpeedKmh), delay: float32(v.DelayS),
+	*r = row{lat: E7(v.Lat), lon: E7(v.Lon), heading: float32(v.Heading), speed: float32(v.SpeedKmh), delay: float32(v.DelayS),
 		occupancy: float32(v.Occupancy), ts: noTime, line: text(r.line, v.Line), stop: text(r.stop, v.StopID), status: text(r.status, string(v.Status)), has: v.Has}
 	if !v.TS.IsZero() {
 		r.ts = v.TS.UnixNano()
