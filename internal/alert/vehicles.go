@@ -32,7 +32,7 @@ const (
 )
 
 func newVehicleTable(ids *idtab.Table) *vehicleTable {
-	return &vehicleTable{ids: ids, holder: ids.NewHolder(nil)}
+	return &vehicleTable{ids: ids, holder: ids.NewHolder()}
 }
 
 // id is the id of the vehicle in slot, which the detector holds. It shares

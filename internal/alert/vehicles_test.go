@@ -21,7 +21,7 @@ import (
 func TestVehicleTable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	ids := idtab.NewTable()
-	fleet := ids.NewHolder(nil)
+	fleet := ids.NewHolder()
 	x := newVehicleTable(ids)
 	want := map[string]*vehicleState{}
 	fleetHas := map[string]int32{}

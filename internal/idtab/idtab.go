@@ -192,54 +192,90 @@ func (x *Index) Remove(slot int32) {
 // vehicles, each table's own index and arena were 35 B a vehicle), and each
 // table comes and goes as it will: a slot is freed, and reused, once no
 // table holds it. The arena is compacted as ids come and go.
+//
+// Other goroutines read the ids through Views (the fleet's views of its
+// vehicles do): the Refs lie in chunks that a View shares, copied before
+// they are next written, as the fleet's rows are.
 type Table struct {
 	index   *Index
 	arena   Arena
-	refs    []Ref    // by slot; the zero Ref for a free slot
-	holds   []Holder // by slot: the holders' bits
+	refs    []*refChunk // by slot; the zero Ref for a free slot
+	refGen  []uint64    // the View generation in which each chunk was made or copied
+	gen     uint64      // Views taken, plus one: a chunk of an earlier gen is shared
+	n       int         // slots
+	holds   []Holder    // by slot: the holders' bits
 	free    []int32
-	holders Holder   // the bits given out
-	moved   []func() // called after the arena is compacted
+	holders Holder // the bits given out
 }
+
+// refChunkLen Refs make a chunk: a cache line, what a write after a View
+// copies.
+const refChunkLen = 8
+
+type refChunk [refChunkLen]Ref
 
 // Holder is one of the tables that share a Table's slots: a bit of its own.
 type Holder uint8
 
 // NewTable returns an empty table.
 func NewTable() *Table {
-	t := &Table{}
+	t := &Table{gen: 1}
 	t.index = NewIndex(t.ID)
 	return t
 }
 
-// NewHolder returns a holder for a table that shares t's slots. moved, if
-// not nil, is called each time the arena has been compacted: every id's Ref
-// changed, for a holder that keeps copies of them.
-func (t *Table) NewHolder(moved func()) Holder {
+// NewHolder returns a holder for a table that shares t's slots.
+func (t *Table) NewHolder() Holder {
 	h := ^t.holders & (t.holders + 1) // the lowest bit not given out
 	if h == 0 {
 		panic("idtab: more than 8 holders of one table")
 	}
 	t.holders |= h
-	if moved != nil {
-		t.moved = append(t.moved, moved)
-	}
 	return h
 }
 
 // ID is the id in slot ("" for a free one). It shares the arena's memory:
 // copy it (strings.Clone) to keep it past the id's removal.
-func (t *Table) ID(slot int32) string { return t.arena.String(t.refs[slot]) }
+func (t *Table) ID(slot int32) string {
+	return t.arena.String(t.refs[slot/refChunkLen][slot%refChunkLen])
+}
 
-// Ref is where slot's id lies in the arena, as of now (see Pages).
-func (t *Table) Ref(slot int32) Ref { return t.refs[slot] }
+// setRef writes slot's Ref, copying its chunk if a View shares it.
+func (t *Table) setRef(slot int32, r Ref) {
+	k := slot / refChunkLen
+	if t.refGen[k] != t.gen {
+		cp := *t.refs[k]
+		t.refs[k], t.refGen[k] = &cp, t.gen
+	}
+	t.refs[k][slot%refChunkLen] = r
+}
 
-// Pages is a view of the arena's pages (Arena.Pages).
-func (t *Table) Pages() [][]byte { return t.arena.Pages() }
+// View is the ids as they were when it was taken, for any goroutine to read
+// while the table goes on changing. It copies the lists of chunks and
+// pages, not the ids.
+type View struct {
+	refs  []*refChunk
+	pages [][]byte
+}
+
+// View returns a view of the ids as they are.
+func (t *Table) View() View {
+	v := View{refs: slices.Clone(t.refs), pages: t.arena.Pages()}
+	t.gen++
+	return v
+}
+
+// ID is the id in slot as of the view: "" for a slot free then, or beyond.
+func (v View) ID(slot int32) string {
+	if k := int(slot / refChunkLen); k < len(v.refs) {
+		return String(v.pages, v.refs[k][slot%refChunkLen])
+	}
+	return ""
+}
 
 // Slots is how many slots there are, free ones included: a holder's
 // columns cover the slots it was given, not necessarily all of them.
-func (t *Table) Slots() int { return len(t.refs) }
+func (t *Table) Slots() int { return t.n }
 
 // Len is how many ids the table holds, for any holder.
 func (t *Table) Len() int { return t.index.Len() }
@@ -258,15 +294,18 @@ func (t *Table) Holds(slot int32, h Holder) bool { return t.holds[slot]&h != 0 }
 func (t *Table) Hold(id string, h Holder) int32 {
 	slot, ok := t.index.Get(id)
 	if !ok {
-		ref := t.arena.Add(id)
 		if n := len(t.free); n > 0 {
 			slot, t.free = t.free[n-1], t.free[:n-1]
-			t.refs[slot] = ref
 		} else {
-			slot = int32(len(t.refs))
-			t.refs = append(t.refs, ref)
+			slot = int32(t.n)
+			if t.n%refChunkLen == 0 {
+				t.refs = append(t.refs, new(refChunk))
+				t.refGen = append(t.refGen, t.gen)
+			}
+			t.n++
 			t.holds = append(t.holds, 0)
 		}
+		t.setRef(slot, t.arena.Add(id))
 		t.index.Add(slot)
 	}
 	t.holds[slot] |= h
@@ -279,20 +318,22 @@ func (t *Table) Release(slot int32, h Holder) {
 	if t.holds[slot] &^= h; t.holds[slot] != 0 {
 		return
 	}
+	k, i := slot/refChunkLen, slot%refChunkLen
 	t.index.Remove(slot)
-	t.arena.Free(t.refs[slot])
-	t.refs[slot] = Ref{}
+	t.arena.Free(t.refs[k][i])
+	t.setRef(slot, Ref{})
 	t.free = append(t.free, slot)
 	if t.arena.Wasteful() {
 		// Ids come and go (a ride-hailing fleet's do all day): the freed
-		// ones would pile up in the arena.
+		// ones would pile up in the arena. Views keep the old pages.
 		t.arena.Compact(func(move func(Ref) Ref) {
-			for i, ref := range t.refs {
-				t.refs[i] = move(ref)
+			for k, c := range t.refs {
+				for i, ref := range c {
+					if ref != (Ref{}) {
+						t.setRef(int32(k*refChunkLen+i), move(ref))
+					}
+				}
 			}
 		})
-		for _, f := range t.moved {
-			f()
-		}
 	}
 }

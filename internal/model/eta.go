@@ -79,7 +79,7 @@ type etaModel struct {
 }
 
 func newETAModel(ids *idtab.Table) *etaModel {
-	return &etaModel{ids: ids, holder: ids.NewHolder(nil), stops: map[lineDirStop]int32{}, segs: map[segKey]*[segSamples]float64{},
+	return &etaModel{ids: ids, holder: ids.NewHolder(), stops: map[lineDirStop]int32{}, segs: map[segKey]*[segSamples]float64{},
 		fill: map[segKey]int{}, median: map[segKey]time.Duration{}, next: map[lineDirStop]string{},
 		prev: map[lineDirStop][]string{}}
 }

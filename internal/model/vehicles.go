@@ -26,9 +26,11 @@ import (
 //     digits: what GTFS-realtime carries), read back as the shortest
 //     decimal that stands for them, so that 32.7 stays 32.7. A row is 48 B
 //     instead of a VehiclePosition's 144 B.
-//   - Ids are kept apart, by slot, and change only when a vehicle comes
-//     or goes; their bytes lie in an arena, so they hold no pointers
-//     either (idtab).
+//   - Ids are kept apart, by slot, in the vehicle numbering the fleet
+//     shares with its ETA model and the alert detector (idtab.Table), and
+//     change only when a vehicle comes or goes; their bytes lie in an
+//     arena, so they hold no pointers either. A view reads them through an
+//     idtab.View, copied on write as the rows are.
 //   - Positions are kept apart too, in a compact column of pages: a frame
 //     of a million vehicles reads 8 B of each from consecutive memory
 //     (memory, not arithmetic, is what such a frame waits for).
@@ -96,7 +98,6 @@ func (r *row) speedKmh() float64 { return widen(r.speed) }
 const noTime = math.MinInt64
 
 type rowChunk [chunkSize]row
-type idChunk [chunkSize]idtab.Ref
 
 // PointChunk is the position column of a chunk of the table: which of its
 // rows hold a vehicle (bit i for row i) and their positions.
@@ -117,13 +118,12 @@ type LonLat [2]float32
 // one costs lists of pointers, not a copy of the fleet, and ingest goes on
 // while readers hold it. It is safe for concurrent use.
 type Vehicles struct {
-	rows    []*rowChunk
-	ids     []*idChunk
-	idPages [][]byte // the id arena's pages, as of the view
-	pts     []*pointPage
-	strs    []string // the table's strings as of the view; they only grow
-	n       int
-	pub     uint64 // publications' number for this view; 0 for the zero Vehicles
+	rows []*rowChunk
+	ids  idtab.View
+	pts  []*pointPage
+	strs []string // the table's strings as of the view; they only grow
+	n    int
+	pub  uint64 // publications' number for this view; 0 for the zero Vehicles
 }
 
 // publications numbers the views published by all tables of the process,
@@ -206,7 +206,7 @@ func (v Vehicles) At(slot int, dst *VehiclePosition) bool {
 	}
 	k, i := slot/chunkSize, slot%chunkSize
 	r := &v.rows[k][i]
-	*dst = VehiclePosition{VehicleID: idtab.String(v.idPages, v.ids[k][i]), Line: v.strs[r.line], Lat: FromE7(r.lat), Lon: FromE7(r.lon),
+	*dst = VehiclePosition{VehicleID: v.ids.ID(int32(slot)), Line: v.strs[r.line], Lat: FromE7(r.lat), Lon: FromE7(r.lon),
 		Heading: widen(r.heading), SpeedKmh: r.speedKmh(), Status: Status(v.strs[r.status]), StopID: v.strs[r.stop],
 		DelayS: widen(r.delay), Occupancy: widen(r.occupancy), Has: r.has}
 	if r.ts != noTime {
@@ -220,7 +220,7 @@ func (v Vehicles) ID(slot int) string {
 	if !v.holds(slot) {
 		return ""
 	}
-	return idtab.String(v.idPages, v.ids[slot/chunkSize][slot%chunkSize])
+	return v.ids.ID(int32(slot))
 }
 
 // holds reports whether a slot holds a vehicle.
@@ -236,7 +236,7 @@ func (v Vehicles) Slot(id string) int {
 		return -1
 	}
 	for slot := range v.Points() {
-		if idtab.String(v.idPages, v.ids[slot/chunkSize][slot%chunkSize]) == id {
+		if v.ids.ID(int32(slot)) == id {
 			return slot
 		}
 	}
@@ -297,20 +297,17 @@ func (v Vehicles) Rows() []VehiclePosition {
 
 // vehicleTable is the fleet's side of Vehicles: rows found by id, written
 // in place when no published view shares their chunk (or page) and copied
-// first when one does. gen counts publications; rowGen[k], idGen[k] and
-// ptGen[p] are the gen in which row chunk k, id chunk k and point page p
-// were last copied (or made): one of an earlier gen is shared with a view.
+// first when one does. gen counts publications; rowGen[k] and ptGen[p] are
+// the gen in which row chunk k and point page p were last copied (or
+// made): one of an earlier gen is shared with a view.
 type vehicleTable struct {
 	// ids numbers the vehicles; the fleet's ETA model and an alert detector
 	// fed by the same writer share it (Fleet.IDs), so an id is kept once.
-	// The id chunks hold copies of its Refs, for views.
 	ids    *idtab.Table
 	holder idtab.Holder
 	rows   []*rowChunk
-	idc    []*idChunk
 	pts    []*pointPage
 	rowGen []uint64
-	idGen  []uint64
 	ptGen  []uint64
 	gen    uint64
 	n      int
@@ -322,7 +319,7 @@ type vehicleTable struct {
 
 func newVehicleTable(ids *idtab.Table) *vehicleTable {
 	t := &vehicleTable{ids: ids, gen: 1, strs: []string{""}, strIdx: map[string]uint32{"": 0}}
-	t.holder = ids.NewHolder(t.refsMoved)
+	t.holder = ids.NewHolder()
 	return t
 }
 
@@ -364,16 +361,6 @@ func (t *vehicleTable) write(slot int32) (*row, *PointChunk) {
 	return &t.rows[k][i], &t.pts[p][k%pageChunks]
 }
 
-// setID writes slot's id, copying the chunk if a view shares it.
-func (t *vehicleTable) setID(slot int32, id idtab.Ref) {
-	k := slot / chunkSize
-	if t.idGen[k] != t.gen {
-		cp := *t.idc[k]
-		t.idc[k], t.idGen[k] = &cp, t.gen
-	}
-	t.idc[k][slot%chunkSize] = id
-}
-
 // add takes a slot for a new vehicle: the one the ids give it, which the
 // chunks are grown to cover.
 func (t *vehicleTable) add(id string) int32 {
@@ -385,10 +372,7 @@ func (t *vehicleTable) add(id string) int32 {
 		}
 		t.rows = append(t.rows, new(rowChunk))
 		t.rowGen = append(t.rowGen, t.gen)
-		t.idc = append(t.idc, new(idChunk))
-		t.idGen = append(t.idGen, t.gen)
 	}
-	t.setID(slot, t.ids.Ref(slot))
 	t.n++
 	return slot
 }
@@ -423,29 +407,15 @@ func (t *vehicleTable) remove(id string) bool {
 	r, pc := t.write(slot)
 	*r = row{}
 	pc.Used &^= 1 << (slot % chunkSize)
-	t.setID(slot, idtab.Ref{})
 	t.n--
 	t.ids.Release(slot, t.holder)
 	return true
 }
 
-// refsMoved copies every id's new Ref once the ids' arena was compacted
-// (vehicles come and go, a ride-hailing fleet's all day, and their freed
-// ids would pile up). Views keep the old arena's pages and Refs.
-func (t *vehicleTable) refsMoved() {
-	for k, c := range t.idc {
-		for i, ref := range c {
-			if ref != (idtab.Ref{}) {
-				t.setID(int32(k*chunkSize+i), t.ids.Ref(int32(k*chunkSize+i)))
-			}
-		}
-	}
-}
-
 // publish returns a view of the table as it is; what it shares is copied
 // before it is next written.
 func (t *vehicleTable) publish() Vehicles {
-	v := Vehicles{rows: slices.Clone(t.rows), ids: slices.Clone(t.idc), idPages: t.ids.Pages(), pts: slices.Clone(t.pts),
+	v := Vehicles{rows: slices.Clone(t.rows), ids: t.ids.View(), pts: slices.Clone(t.pts),
 		strs: t.strs, n: t.n, pub: publications.Add(1)}
 	t.gen++
 	return v
