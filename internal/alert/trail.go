@@ -145,7 +145,14 @@ func (tr *trail) add(lon, lat float64, ts int64, radius float64, horizon int64) 
 	if tr.base+int64(tr.marks[(int(tr.head)+trailLen-int(tr.n))%trailLen].t)*1e8 > horizon {
 		return ts
 	}
+	// A mark lies within 0.71 units of its report: a metre, within the
+	// trail's precision, at the default radius; further for a radius of
+	// kilometres, where a mark near the edge is taken as beyond it, so that
+	// no-progress is judged late rather than early.
 	r := radius / unit
+	if unit > 1 {
+		r -= math.Sqrt2 / 2
+	}
 	since := ts
 	for k := 1; k <= int(tr.n); k++ {
 		m := &tr.marks[(int(tr.head)+trailLen-k)%trailLen]

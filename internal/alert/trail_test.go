@@ -15,7 +15,15 @@ import (
 // north across latitudes (where a degree of longitude shrinks), now and
 // then across the world, for hours (beyond the range of a mark's time).
 func TestTrailAgreesWithReports(t *testing.T) {
-	const radius = 60.0
+	for _, radius := range []float64{60, 2000} {
+		trailAgreesWithReports(t, radius)
+	}
+}
+
+func trailAgreesWithReports(t *testing.T, radius float64) {
+	// A mark is within 0.71 units of its report, a metre at 60 m; beyond,
+	// marks near the edge count as outside, which is judged late.
+	lateBy := trailStep + 1.5*trailUnit(radius)
 	type report struct {
 		lon, lat float64
 		ts       int64
@@ -54,12 +62,12 @@ func TestTrailAgreesWithReports(t *testing.T) {
 				return reports[j].ts
 			}
 			if lo := exact(radius + trailStep + 1); since < lo {
-				t.Fatalf("seed %d report %d: since %d, but a report after it is more than %.1f m away (from %d)",
-					seed, i, since, radius+trailStep+1, lo)
+				t.Fatalf("radius %.0f, seed %d report %d: since %d, but a report after it is more than %.1f m away (from %d)",
+					radius, seed, i, since, radius+trailStep+1, lo)
 			}
 			oldest := tr.base + int64(tr.marks[(int(tr.head)+trailLen-int(tr.n))%trailLen].t)*1e8
-			if hi := exact(radius - trailStep - 1); since > hi && since > oldest {
-				t.Fatalf("seed %d report %d: since %d, but all reports from %d are within %.1f m", seed, i, since, hi, radius-trailStep-1)
+			if hi := exact(radius - lateBy); since > hi && since > oldest {
+				t.Fatalf("radius %.0f, seed %d report %d: since %d, but all reports from %d are within %.1f m", radius, seed, i, since, hi, radius-lateBy)
 			}
 		}
 	}

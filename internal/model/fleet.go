@@ -261,13 +261,13 @@ func (f *Fleet) Apply(ev Event) {
 		slot, ok := f.vehicles.slot(e.VehicleID)
 		if !ok {
 			slot = f.vehicles.add(e.VehicleID)
-			f.count(e.Line, e.Has, widen(float32(e.SpeedKmh)), 1)
+			f.count(e.Line, e.Has, widen(narrow(e.SpeedKmh)), 1)
 		} else if old := f.vehicles.at(slot); old.ts > unixNano(e.TS) {
 			f.counters.Stale[KindVehicles]++
 			return
-		} else if oldLine := f.vehicles.strs[old.line]; oldLine != e.Line || old.has&HasSpeed != e.Has&HasSpeed || old.speed != float32(e.SpeedKmh) {
+		} else if oldLine := f.vehicles.strs[old.line]; oldLine != e.Line || old.has&HasSpeed != e.Has&HasSpeed || old.speed != narrow(e.SpeedKmh) {
 			f.count(oldLine, old.has, old.speedKmh(), -1)
-			f.count(e.Line, e.Has, widen(float32(e.SpeedKmh)), 1)
+			f.count(e.Line, e.Has, widen(narrow(e.SpeedKmh)), 1)
 		}
 		f.vehicles.set(slot, e)
 		if e.TS.Before(f.oldest) || f.vehicles.n == 1 {

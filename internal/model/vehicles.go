@@ -91,6 +91,11 @@ func widen(f float32) float64 {
 	return v
 }
 
+// narrow is f as a row keeps it: a float32, the largest one for a number
+// beyond its range (which would be infinite, and then poison a line's sum
+// of speeds with NaN).
+func narrow(f float64) float32 { return float32(max(-math.MaxFloat32, min(math.MaxFloat32, f))) }
+
 // speedKmh is the speed r holds, as readers get it.
 func (r *row) speedKmh() float64 { return widen(r.speed) }
 
@@ -388,8 +393,8 @@ func (t *vehicleTable) set(slot int32, v VehiclePosition) {
 		}
 		return t.str(s)
 	}
-	*r = row{lat: E7(v.Lat), lon: E7(v.Lon), heading: float32(v.Heading), speed: float32(v.SpeedKmh), delay: float32(v.DelayS),
-		occupancy: float32(v.Occupancy), ts: noTime, line: text(r.line, v.Line), stop: text(r.stop, v.StopID), status: text(r.status, string(v.Status)), has: v.Has}
+	*r = row{lat: E7(v.Lat), lon: E7(v.Lon), heading: narrow(v.Heading), speed: narrow(v.SpeedKmh), delay: narrow(v.DelayS),
+		occupancy: narrow(v.Occupancy), ts: noTime, line: text(r.line, v.Line), stop: text(r.stop, v.StopID), status: text(r.status, string(v.Status)), has: v.Has}
 	if !v.TS.IsZero() {
 		r.ts = v.TS.UnixNano()
 	}

@@ -200,6 +200,22 @@ func TestRowsKeepWhatFeedsSend(t *testing.T) {
 			t.Errorf("kept %+v, read back %+v", tt.in, got)
 		}
 	}
+	// Beyond float32's range: the largest float32, not an infinity that
+	// JSON cannot carry and that would leave the line's mean speed NaN once
+	// subtracted from itself (its sum loses the other speeds to rounding,
+	// as it did in float64).
+	f := NewFleet()
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	f.Apply(VehiclePosition{VehicleID: "a", Line: "blue", SpeedKmh: 1e39, DelayS: -1e300, Has: HasSpeed | HasDelay, TS: t0})
+	f.Apply(VehiclePosition{VehicleID: "b", Line: "blue", SpeedKmh: 30, Has: HasSpeed, TS: t0})
+	got, _ := f.Snapshot().Vehicles.Find("a")
+	if math.IsInf(got.SpeedKmh, 0) || math.IsInf(got.DelayS, 0) || got.SpeedKmh < 3.4e38 || got.DelayS > -3.4e38 {
+		t.Errorf("1e39 km/h read back as %v, a delay of -1e300 s as %v", got.SpeedKmh, got.DelayS)
+	}
+	f.Apply(VehiclePosition{VehicleID: "a", Line: "blue", SpeedKmh: 20, Has: HasSpeed, TS: t0.Add(time.Second)})
+	if l := f.Snapshot().Lines[0]; math.IsNaN(l.AvgSpeedKmh) || math.IsInf(l.AvgSpeedKmh, 0) {
+		t.Errorf("line blue's mean speed once the 1e39 km/h is gone: %v", l.AvgSpeedKmh)
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 200000 {
 		f := math.Float32frombits(rng.Uint32())
