@@ -42,8 +42,9 @@ type lastStop struct {
 // they took 278 B a vehicle and five pointers for the collector).
 type etaRow struct {
 	ts   int64 // Unix ns
+	slot int32 // the vehicle's, in the fleet's ids
 	stop int32 // in etaModel.stopList
-	// prev and next are the slots + 1 of the vehicles before and after it
+	// prev and next are the rows + 1 of the vehicles before and after it
 	// in its stop's list; 0: none.
 	prev, next int32
 }
@@ -52,7 +53,7 @@ type etaRow struct {
 // arrival at, with the list of vehicles whose latest arrival was there.
 type stopNode struct {
 	key  lineDirStop
-	head int32 // slot + 1 of the first; 0: none
+	head int32 // row + 1 of the first; 0: none
 }
 
 // etaModel learns segment running times and stop order from arrivals.
@@ -63,11 +64,15 @@ type stopNode struct {
 // fleet (48 ms a frame at 10 000 vehicles, BenchmarkStationETAs), and each
 // segment's median is kept, not sorted again for each prediction.
 type etaModel struct {
-	// The vehicles with an arrival, by slot of the fleet's ids: latest
-	// arrivals. rows covers the slots given to the model, not all of ids'.
-	ids    *idtab.Table
-	holder idtab.Holder
-	rows   []etaRow
+	// The vehicles with an arrival: their rows, found by slot of the
+	// fleet's ids through rowOf (row + 1; 0: none). Rows are only for the
+	// vehicles with an arrival, which in a fleet's first minutes are few;
+	// rowOf costs 4 B for every slot up to the last one given the model.
+	ids      *idtab.Table
+	holder   idtab.Holder
+	rowOf    []int32
+	rows     []etaRow
+	freeRows []int32
 
 	stops    map[lineDirStop]int32 // in stopList
 	stopList []stopNode
@@ -90,7 +95,7 @@ func (m *etaModel) last(vehicle string) (lastStop, bool) {
 	if !ok {
 		return lastStop{}, false
 	}
-	r := m.rows[slot]
+	r := m.rows[m.rowOf[slot]-1]
 	k := m.stopList[r.stop].key
 	return lastStop{k.station, k.line, k.direction, time.Unix(0, r.ts).UTC()}, true
 }
@@ -102,14 +107,14 @@ func (m *etaModel) eachAt(u lineDirStop, yield func(vehicle string, ts int64)) {
 	if !ok {
 		return
 	}
-	for s := m.stopList[n].head; s != 0; s = m.rows[s-1].next {
-		yield(m.ids.ID(s-1), m.rows[s-1].ts)
+	for i := m.stopList[n].head; i != 0; i = m.rows[i-1].next {
+		yield(m.ids.ID(m.rows[i-1].slot), m.rows[i-1].ts)
 	}
 }
 
-// unlink takes slot out of its stop's list.
-func (m *etaModel) unlink(slot int32) {
-	r := &m.rows[slot]
+// unlink takes row i out of its stop's list.
+func (m *etaModel) unlink(i int32) {
+	r := &m.rows[i]
 	if r.prev != 0 {
 		m.rows[r.prev-1].next = r.next
 	} else {
@@ -141,14 +146,23 @@ func (m *etaModel) setNext(line, direction, from, to string) {
 
 // setLast files a vehicle's latest arrival: at stop k, at ts.
 func (m *etaModel) setLast(vehicle string, k lineDirStop, ts time.Time) {
+	var i int32
 	slot, ok := m.ids.Get(vehicle, m.holder)
 	if ok {
-		m.unlink(slot)
+		i = m.rowOf[slot] - 1
+		m.unlink(i)
 	} else {
 		slot = m.ids.Hold(vehicle, m.holder)
-		for int(slot) >= len(m.rows) {
+		for int(slot) >= len(m.rowOf) {
+			m.rowOf = append(m.rowOf, 0)
+		}
+		if n := len(m.freeRows); n > 0 {
+			i, m.freeRows = m.freeRows[n-1], m.freeRows[:n-1]
+		} else {
+			i = int32(len(m.rows))
 			m.rows = append(m.rows, etaRow{})
 		}
+		m.rowOf[slot] = i + 1
 	}
 	n, ok := m.stops[k]
 	if !ok {
@@ -157,11 +171,11 @@ func (m *etaModel) setLast(vehicle string, k lineDirStop, ts time.Time) {
 		m.stops[k] = n
 	}
 	head := m.stopList[n].head
-	m.rows[slot] = etaRow{ts: ts.UnixNano(), stop: n, next: head}
+	m.rows[i] = etaRow{ts: ts.UnixNano(), slot: slot, stop: n, next: head}
 	if head != 0 {
-		m.rows[head-1].prev = slot + 1
+		m.rows[head-1].prev = i + 1
 	}
-	m.stopList[n].head = slot + 1
+	m.stopList[n].head = i + 1
 }
 
 // forget drops a vehicle's latest arrival.
@@ -170,8 +184,10 @@ func (m *etaModel) forget(vehicle string) {
 	if !ok {
 		return
 	}
-	m.unlink(slot)
-	m.rows[slot] = etaRow{}
+	i := m.rowOf[slot] - 1
+	m.unlink(i)
+	m.rows[i], m.rowOf[slot] = etaRow{}, 0
+	m.freeRows = append(m.freeRows, i)
 	m.ids.Release(slot, m.holder)
 }
 
