@@ -471,7 +471,7 @@ func (d *Detector) position(e *model.VehiclePosition, ts int64, out []Alert) []A
 		out = d.changeLine(v, e.Line, e.TS, out)
 	}
 	v.lat, v.lon = model.E7(e.Lat), model.E7(e.Lon)
-	d.vehicles.seen[v.idx] = ts
+	d.vehicles.setLast(v, ts)
 	if ts < d.seenLow {
 		d.seenLow = ts
 	}

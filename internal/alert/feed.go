@@ -267,7 +267,7 @@ func (d *Detector) staleness(t int64, streamSilent bool, out []Alert) []Alert {
 	d.cands = d.cands[:0]
 	if d.seenLow == 0 || t-d.seenLow >= limit {
 		low := int64(0)
-		for i, ts := range d.vehicles.seen {
+		for i, ts := range d.vehicles.lasts() {
 			if ts == 0 {
 				continue
 			}

@@ -1,6 +1,10 @@
 package alert
 
-import "github.com/fleetwatch/fleetwatch/internal/idtab"
+import (
+	"iter"
+
+	"github.com/fleetwatch/fleetwatch/internal/idtab"
+)
 
 // vehicleTable holds the detector's state of every vehicle. At a million
 // vehicles the states are most of the detector's memory, so they hold no
@@ -21,9 +25,12 @@ type vehicleTable struct {
 	pages  []*[pageLen]vehicleState
 	// seen is each slot's latest report time (0: none, or free), dense so
 	// that Tick scans it for the silent few without touching the states,
-	// and kept nowhere else. It and pages cover the slots the detector was
-	// given, not necessarily all of ids'.
-	seen []int64
+	// and kept nowhere else; in pages too, which grow without a copy of the
+	// rest (a slice of a million times grew by 10 MB at once). It and pages
+	// cover the first n slots, those the detector was given, not
+	// necessarily all of ids'.
+	seen []*[pageLen]int64
+	n    int
 }
 
 const (
@@ -53,11 +60,29 @@ func (t *vehicleTable) last(v *vehicleState) int64 {
 	if v.idx < 0 {
 		return 0
 	}
-	return t.seen[v.idx]
+	return t.seen[v.idx>>pageBits][v.idx&(pageLen-1)]
+}
+
+// setLast files ts as the time of v's latest report.
+func (t *vehicleTable) setLast(v *vehicleState, ts int64) {
+	t.seen[v.idx>>pageBits][v.idx&(pageLen-1)] = ts
+}
+
+// lasts yields each slot's latest report time, 0 for none.
+func (t *vehicleTable) lasts() iter.Seq2[int32, int64] {
+	return func(yield func(int32, int64) bool) {
+		for p, page := range t.seen {
+			for i, ts := range page[:min(pageLen, t.n-p*pageLen)] {
+				if !yield(int32(p*pageLen+i), ts) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // slots is how many slots the states cover, free ones included.
-func (t *vehicleTable) slots() int { return len(t.seen) }
+func (t *vehicleTable) slots() int { return t.n }
 
 // get returns the state of vehicle id; nil if there is none.
 func (t *vehicleTable) get(id string) *vehicleState {
@@ -70,11 +95,11 @@ func (t *vehicleTable) get(id string) *vehicleState {
 // add files vehicle id, which is not filed yet, and returns its new state.
 func (t *vehicleTable) add(id string) *vehicleState {
 	slot := t.ids.Hold(id, t.holder)
-	for int(slot) >= len(t.seen) {
-		if len(t.seen) == len(t.pages)*pageLen {
+	for ; int(slot) >= t.n; t.n++ {
+		if t.n == len(t.pages)*pageLen {
 			t.pages = append(t.pages, new([pageLen]vehicleState))
+			t.seen = append(t.seen, new([pageLen]int64))
 		}
-		t.seen = append(t.seen, 0)
 	}
 	v := t.at(slot)
 	*v = vehicleState{seg: -1, idx: slot}
@@ -88,6 +113,6 @@ func (t *vehicleTable) remove(v *vehicleState) {
 		return
 	}
 	t.ids.Release(slot, t.holder)
-	t.seen[slot] = 0
+	t.setLast(v, 0)
 	*v = vehicleState{idx: -1}
 }
