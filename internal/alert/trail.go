@@ -8,16 +8,16 @@ import "math"
 // without keeping minutes of reports: a vehicle standing adds nothing to
 // it, so its approach to where it stopped is still there after an hour.
 const (
-	trailLen  = 10
+	trailLen  = 9
 	trailStep = 7.5 // metres: trailLen×trailStep covers more than the no-progress radius
 )
 
-// trail is kept for every vehicle, so it is small: 64 bytes, a third of
-// the detector's state for a vehicle. Its places are whole units (a metre,
+// trail is kept for every vehicle, so it is small: 56 bytes, half the
+// detector's state for a vehicle. Its places are whole units (a metre,
 // for radii up to trailUnits) from an origin near the vehicle, which moves
 // with it by whole units so that moving it rounds nothing.
 type trail struct {
-	base       int64   // Unix nanoseconds the marks' times count from
+	base       uint32  // Unix seconds the marks' times count from
 	olon, olat int32   // the origin of the marks' places, in 1e-7 degrees (a centimetre)
 	kx         float32 // metres per degree of longitude at the origin
 	marks      [trailLen]trailMark
@@ -56,7 +56,7 @@ func (tr *trail) local(lon, lat, unit float64) (x, y float64) {
 
 // reset starts the trail afresh at (lon, lat) and ts.
 func (tr *trail) reset(lon, lat float64, ts int64) {
-	tr.n, tr.head, tr.base = 0, 0, ts
+	tr.n, tr.head, tr.base = 0, 0, uint32(ts/1e9)
 	tr.olon, tr.olat = int32(math.Round(lon*1e7)), int32(math.Round(lat*1e7))
 	tr.kx = float32(math.Cos(lat*math.Pi/180) * metresPerDegLon)
 }
@@ -92,16 +92,22 @@ func (tr *trail) leap(lon, lat float64) {
 
 func abs(v int) int { return max(v, -v) }
 
-// rebase moves the marks' times' base forward to keep ts in range. A mark
-// older than the new base is given the base's time: the vehicle reported
-// from there at or before it, which is all that counts once an hour has
-// passed.
+// baseNs is the base in Unix nanoseconds.
+func (tr *trail) baseNs() int64 { return int64(tr.base) * 1e9 }
+
+// markNs is when the vehicle first reported from m, in Unix nanoseconds.
+func (tr *trail) markNs(m *trailMark) int64 { return tr.baseNs() + int64(m.t)*1e8 }
+
+// rebase moves the marks' times' base forward, by whole seconds, to keep
+// ts in range. A mark older than the new base is given the base's time:
+// the vehicle reported from there at or before it, which is all that
+// counts once an hour has passed.
 func (tr *trail) rebase(ts int64) {
-	shift := (ts-tr.base)/1e8 - math.MaxUint16/2
-	tr.base += shift * 1e8
+	shift := ((ts-tr.baseNs())/1e8 - math.MaxUint16/2) / 10 // seconds
+	tr.base += uint32(shift)
 	for k := 1; k <= int(tr.n); k++ {
 		m := &tr.marks[(int(tr.head)+trailLen-k)%trailLen]
-		m.t = uint16(max(0, int64(m.t)-shift))
+		m.t = uint16(max(0, int64(m.t)-10*shift))
 	}
 }
 
@@ -115,11 +121,15 @@ func (tr *trail) rebase(ts int64) {
 // standing at a stop has not stood for minutes). Reports come in order of
 // time.
 func (tr *trail) add(lon, lat float64, ts int64, radius float64, horizon int64) int64 {
+	if ts < 0 || ts/1e9 > math.MaxUint32 {
+		tr.n = 0 // a clock before 1970 or after 2106: nothing to judge by
+		return ts
+	}
 	unit := trailUnit(radius)
-	if tr.n == 0 || ts < tr.base {
+	if tr.n == 0 || ts < tr.baseNs() {
 		tr.reset(lon, lat, ts)
 	}
-	if (ts-tr.base)/1e8 > math.MaxUint16 {
+	if (ts-tr.baseNs())/1e8 > math.MaxUint16 {
 		tr.rebase(ts)
 	}
 	x, y := tr.local(lon, lat, unit)
@@ -138,11 +148,11 @@ func (tr *trail) add(lon, lat float64, ts int64, radius float64, horizon int64) 
 	step := trailStep / unit
 	newest := &tr.marks[(int(tr.head)+trailLen-1)%trailLen]
 	if tr.n == 0 || d2(newest) >= step*step {
-		tr.marks[tr.head] = trailMark{int8(math.Round(x)), int8(math.Round(y)), uint16((ts - tr.base) / 1e8)}
+		tr.marks[tr.head] = trailMark{int8(math.Round(x)), int8(math.Round(y)), uint16((ts - tr.baseNs()) / 1e8)}
 		tr.head = uint8((int(tr.head) + 1) % trailLen)
 		tr.n = min(tr.n+1, trailLen)
 	}
-	if tr.base+int64(tr.marks[(int(tr.head)+trailLen-int(tr.n))%trailLen].t)*1e8 > horizon {
+	if tr.markNs(&tr.marks[(int(tr.head)+trailLen-int(tr.n))%trailLen]) > horizon {
 		return ts
 	}
 	// A mark lies within 0.71 units of its report: a metre, within the
@@ -159,7 +169,7 @@ func (tr *trail) add(lon, lat float64, ts int64, radius float64, horizon int64) 
 		if d2(m) > r*r {
 			break
 		}
-		since = min(since, tr.base+int64(m.t)*1e8)
+		since = min(since, tr.markNs(m))
 	}
 	return since
 }

@@ -65,7 +65,7 @@ func trailAgreesWithReports(t *testing.T, radius float64) {
 				t.Fatalf("radius %.0f, seed %d report %d: since %d, but a report after it is more than %.1f m away (from %d)",
 					radius, seed, i, since, radius+trailStep+1, lo)
 			}
-			oldest := tr.base + int64(tr.marks[(int(tr.head)+trailLen-int(tr.n))%trailLen].t)*1e8
+			oldest := tr.markNs(&tr.marks[(int(tr.head)+trailLen-int(tr.n))%trailLen])
 			if hi := exact(radius - lateBy); since > hi && since > oldest {
 				t.Fatalf("radius %.0f, seed %d report %d: since %d, but all reports from %d are within %.1f m", radius, seed, i, since, hi, radius-lateBy)
 			}
@@ -93,5 +93,18 @@ func TestTrailStandsForHours(t *testing.T) {
 			t.Fatalf("after %v standing: since %v before now, want at least %v", time.Duration(ts-stood), got, want)
 		}
 		ts += 30e9
+	}
+}
+
+// A clock before 1970 or after 2106, beyond the marks' base, gives no
+// trail: the vehicle is not judged stuck, and nothing breaks.
+func TestTrailOutsideItsClock(t *testing.T) {
+	for _, ts := range []int64{-3600e9, math.MaxInt64 - 3600e9} {
+		var tr trail
+		for i := range int64(20) {
+			if since := tr.add(-87.6, 41.8, ts+i*60e9, 60, ts+i*60e9); since != ts+i*60e9 {
+				t.Fatalf("at %d: since %d", ts+i*60e9, since)
+			}
+		}
 	}
 }
