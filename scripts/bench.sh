@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 broker=${BROKER:-127.0.0.1:9092}
 runs=${RUNS:-5}
 what=${1:-all}
-fw=./bin/fleetwatch
+fw=${FW:-./bin/fleetwatch}
 sim=./bin/fleetsim
 
 say() { printf '\n== %s\n' "$*"; }
