@@ -65,6 +65,7 @@ func runRecord(args []string, stdout, stderr io.Writer) error {
 	retainFlag := fs.String("retain", "", "drop history older than this (30d, 12h); empty keeps everything")
 	progress := fs.Duration("progress", 2*time.Second, "how often to print progress on stderr; 0 for never")
 	caughtUp := fs.Bool("until-caught-up", false, "stop once every assigned partition reaches the end it had when assigned")
+	writers := fs.Int("writers", 2, "batches written to the database at once, each of its own partitions")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -83,8 +84,8 @@ func runRecord(args []string, stdout, stderr io.Writer) error {
 			return usagef("--retain: %v", err)
 		}
 	}
-	if *progress < 0 || *group == "" {
-		return usagef("--progress must not be negative and --group not empty")
+	if *progress < 0 || *group == "" || *writers < 1 {
+		return usagef("--progress must not be negative, --group not empty and --writers at least 1")
 	}
 	opts, err := f.options()
 	if err != nil {
@@ -111,7 +112,7 @@ func runRecord(args []string, stdout, stderr io.Writer) error {
 	var rejected atomic.Int64
 	say := func(msg string) { fmt.Fprintf(stderr, "%s: record: %s\n", prog, msg) }
 	reader := kafka.NewGroupReader(kafka.GroupConfig{
-		Options: opts, Group: *group, Topics: topics, UntilCaughtUp: *caughtUp, OnState: say,
+		Options: opts, Group: *group, Topics: topics, UntilCaughtUp: *caughtUp, OnState: say, Writers: *writers,
 		Resume: func(ctx context.Context, _ []kafka.TopicPartition) (map[kafka.TopicPartition]int64, error) {
 			stored, err := store.Offsets(ctx, *group)
 			out := make(map[kafka.TopicPartition]int64, len(stored))

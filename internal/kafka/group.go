@@ -97,6 +97,11 @@ type GroupConfig struct {
 	BatchMax int
 	// BatchWait is how long a batch may wait to fill up (default 200 ms).
 	BatchWait time.Duration
+	// Writers is how many batches are written at once (default 2), each
+	// of its own partitions, so that each partition's are written in order:
+	// one COPY at a time kept one database backend busy and left the rest
+	// of the machine idle (BENCHMARKS.md, history).
+	Writers int
 	// UntilCaughtUp makes Run return once every partition this member is
 	// given has been stored up to the end it had when it was given.
 	UntilCaughtUp bool
@@ -160,6 +165,9 @@ func NewGroupReader(cfg GroupConfig) *GroupReader {
 	}
 	if cfg.BatchWait <= 0 {
 		cfg.BatchWait = 200 * time.Millisecond
+	}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 2
 	}
 	return &GroupReader{cfg: cfg, backoffMin: time.Second, backoffMax: 30 * time.Second,
 		rediscover: 5 * time.Second, writeTimeout: 20 * time.Second}
@@ -479,9 +487,10 @@ func (g *GroupReader) retry(ctx context.Context, fn func() error) error {
 }
 
 // groupSession is the sarama handler of one session. Its claims hand
-// records in chunks to one writer goroutine, which batches them, writes
-// them and marks the offsets. A claim returns only once the writer is
-// done, so that nothing of a partition is written after this member has
+// records in chunks to writer goroutines (a partition to always the same
+// one), which batch them, write them and mark the offsets. A claim returns
+// only once the writers are done, so that nothing of a partition is
+// written after this member has
 // rejoined the group and the partition may have gone to another.
 type groupSession struct {
 	g      *GroupReader
@@ -493,9 +502,12 @@ type groupSession struct {
 	cancel context.CancelFunc
 	// resume holds the store's offsets, for the partitions it had one of;
 	// written in Setup, read-only afterwards.
-	resume     map[TopicPartition]int64
-	chunks     chan chunk
-	writerDone chan struct{}
+	resume map[TopicPartition]int64
+	// chunks holds a channel per writer; writerOf, each claimed
+	// partition's writer. Both are set in Setup, read-only afterwards.
+	chunks     []chan chunk
+	writerOf   map[TopicPartition]int
+	writerDone chan struct{} // closed once every writer has returned
 }
 
 // chunk is consecutive records of one partition, read together, and what
@@ -559,9 +571,24 @@ func (h *groupSession) Setup(sess sarama.ConsumerGroupSession) error {
 	h.g.mu.Lock()
 	h.g.parts = parts
 	h.g.mu.Unlock()
-	h.chunks = make(chan chunk, 8)
+	// The claims in order, topic by topic, dealt to the writers in turn:
+	// each writer gets its share of the busiest topic.
+	n := max(1, min(h.g.cfg.Writers, len(claimed)))
+	h.chunks = make([]chan chunk, n)
+	h.writerOf = make(map[TopicPartition]int, len(claimed))
+	for i, tp := range claimed {
+		h.writerOf[tp] = i % n
+	}
 	h.writerDone = make(chan struct{})
-	go h.writer()
+	var writers sync.WaitGroup
+	for i := range h.chunks {
+		h.chunks[i] = make(chan chunk, 8)
+		writers.Go(func() { h.writer(h.chunks[i]) })
+	}
+	go func() {
+		writers.Wait()
+		close(h.writerDone)
+	}()
 	h.g.checkCaughtUp() // a member given no partition is caught up at once
 	return nil
 }
@@ -667,7 +694,7 @@ func (h *groupSession) ConsumeClaim(_ sarama.ConsumerGroupSession, claim sarama.
 				c.prepared = h.g.cfg.Prepare(recs)
 			}
 			select {
-			case h.chunks <- c:
+			case h.chunks[h.writerOf[tp]] <- c:
 			case <-h.ctx.Done():
 				return nil
 			}
@@ -678,12 +705,11 @@ func (h *groupSession) ConsumeClaim(_ sarama.ConsumerGroupSession, claim sarama.
 	}
 }
 
-// writer batches the claims' chunks and writes them, one batch at a time.
-// When the session ends it writes what it holds once more if the store is
-// up, and drops it otherwise: those records are read again by whoever gets
-// the partition, from the store's offsets.
-func (h *groupSession) writer() {
-	defer close(h.writerDone)
+// writer batches the chunks of its claims and writes them, one batch at a
+// time. When the session ends it writes what it holds once more if the
+// store is up, and drops it otherwise: those records are read again by
+// whoever gets the partition, from the store's offsets.
+func (h *groupSession) writer(chunks <-chan chunk) {
 	from := map[TopicPartition]int64{} // the store's offsets, as this session left them
 	var (
 		b     Batch
@@ -768,7 +794,7 @@ func (h *groupSession) writer() {
 				timeout = timer.C
 			}
 			select {
-			case c := <-h.chunks:
+			case c := <-chunks:
 				full = add(c)
 			case <-timeout:
 				full = true

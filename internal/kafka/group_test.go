@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,19 +93,23 @@ func grpProduce(t *testing.T, addr, topic string, parts, first, perPart int) map
 // real store's unique keys would refuse, and a From that does not match
 // an accepted batch, are noted in bad.
 type memStore struct {
-	mu        sync.Mutex
-	recs      map[grpKey]string
-	next      map[TopicPartition]int64
-	by        map[string]int // records stored per writer
-	bad       []string
-	failing   int    // fail this many writes
-	failedSig string // the batch that failed last, which must come again
-	fenced    int
-	delay     time.Duration // each write takes this long, as a transaction would
+	mu      sync.Mutex
+	recs    map[grpKey]string
+	next    map[TopicPartition]int64
+	by      map[string]int // records stored per writer
+	bad     []string
+	failing int // fail this many writes
+	// failed is, by partition, the batch that failed last, which must come
+	// again before any other of the partition (writers write at once, each
+	// of its own partitions).
+	failed map[TopicPartition]string
+	fenced int
+	delay  time.Duration // each write takes this long, as a transaction would
 }
 
 func newMemStore() *memStore {
-	return &memStore{recs: map[grpKey]string{}, next: map[TopicPartition]int64{}, by: map[string]int{}}
+	return &memStore{recs: map[grpKey]string{}, next: map[TopicPartition]int64{}, by: map[string]int{},
+		failed: map[TopicPartition]string{}}
 }
 
 func (s *memStore) resume(_ context.Context, parts []TopicPartition) (map[TopicPartition]int64, error) {
@@ -139,13 +144,17 @@ func (s *memStore) write(who string, b Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sig := batchSig(b)
-	if s.failedSig != "" && sig != s.failedSig {
-		s.bad = append(s.bad, fmt.Sprintf("after a failed write of [%s] came [%s], not the same batch", s.failedSig, sig))
+	for tp := range b.Next {
+		if f, ok := s.failed[tp]; ok && f != sig {
+			s.bad = append(s.bad, fmt.Sprintf("after a failed write of [%s] came [%s], not the same batch", f, sig))
+		}
+		delete(s.failed, tp)
 	}
-	s.failedSig = ""
 	if s.failing > 0 {
 		s.failing--
-		s.failedSig = sig
+		for tp := range b.Next {
+			s.failed[tp] = sig
+		}
 		return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
 	}
 	first := map[TopicPartition]int64{}
@@ -899,6 +908,33 @@ func TestGroupReaderMemberKilled(t *testing.T) {
 		store.check(t, want)
 		if t.Failed() {
 			t.Logf("helper stderr:\n%s", stderr.String())
+		}
+	})
+}
+
+// Writers write at once, each of its own partitions, and nothing is lost,
+// doubled or stored out of order; one writer writes one batch at a time.
+func TestGroupReaderWritersWriteAtOnce(t *testing.T) {
+	forGroupBrokers(t, func(t *testing.T, addr string) {
+		topic := grpName(t, "vehicles")
+		want := grpProduce(t, addr, topic, 6, 0, 600)
+		for _, writers := range []int{1, 2} {
+			store := newMemStore()
+			var inFlight, peak atomic.Int32
+			runCaughtUp(t, GroupConfig{Options: Options{Brokers: []string{addr}}, Group: grpName(t, fmt.Sprint("group", writers)),
+				Topics: grpTopics(topic, model.KindVehicles), Resume: store.resume, BatchMax: 300, Writers: writers,
+				Write: func(ctx context.Context, b Batch) error {
+					n := inFlight.Add(1)
+					defer inFlight.Add(-1)
+					for m := peak.Load(); n > m && !peak.CompareAndSwap(m, n); m = peak.Load() {
+					}
+					time.Sleep(30 * time.Millisecond) // a transaction's length
+					return store.write("a", b)
+				}})
+			store.check(t, want)
+			if got := peak.Load(); got != int32(writers) {
+				t.Errorf("%d writers: at most %d writes at once", writers, got)
+			}
 		}
 	})
 }
