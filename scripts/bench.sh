@@ -5,7 +5,7 @@
 # started here). Prints every figure BENCHMARKS.md records; nothing here is
 # an assertion.
 #
-#   BROKER=127.0.0.1:9092 RUNS=5 scripts/bench.sh [go|kafka]   (default: both)
+#   BROKER=127.0.0.1:9092 RUNS=5 [FW=bin/fleetwatch] scripts/bench.sh [go|kafka]   (default: both; FW: the build measured)
 #   ONLY=history [HPARTS="record snapshot replay"] [KEEP=1] scripts/bench.sh kafka
 #                                                                 (the history figures alone)
 #   ONLY=serve_viewers [RUNS=3] [SERVE_BUILDS="main=bin/fleetwatch scale=../scale/bin/fleetwatch"] scripts/bench.sh
