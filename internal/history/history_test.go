@@ -870,3 +870,44 @@ func TestBatchAppend(t *testing.T) {
 		t.Errorf("positions %v, %d weather rows", ids, len(a.Weather))
 	}
 }
+
+// Two writers at once (record --writers), of disjoint partitions but the
+// same stations (a stations topic given more partitions, unkeyed records):
+// neither waits on the other for good, nor is refused as a deadlock.
+func TestWritersAtOnceShareStations(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openTest(t)
+	t0 := time.Now().UTC().Truncate(time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for p := range int32(2) {
+		wg.Go(func() {
+			off := int64(0)
+			for range 60 {
+				var b Batch
+				for k := range 30 {
+					id := fmt.Sprintf("st-%d", k)
+					b.Add(record(model.KindStations, "stations", p, off, t0.Add(time.Duration(off)*time.Millisecond)),
+						[]model.Event{model.StationInfo{StationID: id, Name: id}}, nil)
+					off++
+				}
+				if err := s.Write(ctx, "g", b); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	n := 0
+	for err := range errs {
+		if n < 3 {
+			t.Error(err)
+		}
+		n++
+	}
+	if n > 0 {
+		t.Errorf("%d writes failed", n)
+	}
+}

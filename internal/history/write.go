@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -161,9 +162,13 @@ func upsertStations(ctx context.Context, tx pgx.Tx, rows []Station) error {
 			newest[st.StationID] = i
 		}
 	}
+	// In order of id: two writers whose batches both carry some of the
+	// same stations (a stations topic given more partitions, unkeyed
+	// records) then lock their rows in the same order and wait for each
+	// other, where in the order of a map they deadlocked.
 	var q pgx.Batch
-	for _, i := range newest {
-		st := &rows[i]
+	for _, id := range slices.Sorted(maps.Keys(newest)) {
+		st := &rows[newest[id]]
 		var lat, lon any
 		if st.HasPos {
 			lat, lon = st.Lat, st.Lon
