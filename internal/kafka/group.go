@@ -78,16 +78,17 @@ type GroupConfig struct {
 	// error counts as the store being unavailable: retried with backoff.
 	Resume func(ctx context.Context, parts []TopicPartition) (map[TopicPartition]int64, error)
 	// Write stores a batch and its offsets atomically (see Batch). It is
-	// called from one goroutine at a time. While it fails, the reader
-	// retries the same batch with backoff (1 s doubling to 30 s) and reads
-	// nothing new. Its context ends 20 s after the call, not when Run's
-	// does: a batch being written when Run is told to stop is finished.
+	// called from Writers goroutines at once, with batches of disjoint
+	// partitions. While it fails, that writer retries the same batch with
+	// backoff (1 s doubling to 30 s), and its partitions are read no
+	// further. Its context ends 20 s after the call, not when Run's does: a
+	// batch being written when Run is told to stop is finished.
 	Write func(ctx context.Context, b Batch) error
 	// Prepare, when set, is called with each chunk of records as its
 	// partition's goroutine reads it, and what it returns reaches Write in
 	// Batch.Prepared. Decoding there runs beside the write of the batch
-	// before, instead of in the one writer while the store waits. It is
-	// called from several goroutines at once.
+	// before, instead of in a writer while the store waits. It is called
+	// from several goroutines at once.
 	Prepare func(recs []model.Record) any
 	// OnState, when set, is told once per change that the store went down
 	// ("store unavailable: why") or came back ("store back"), and of
@@ -140,6 +141,7 @@ type GroupReader struct {
 	// that "down" and "back" are told once each and in order.
 	stateMu   sync.Mutex
 	storeDown atomic.Bool
+	failing   map[int]bool // the writers whose latest write failed, this session
 
 	mu       sync.Mutex
 	written  [len(model.Kinds)]int64
@@ -170,7 +172,7 @@ func NewGroupReader(cfg GroupConfig) *GroupReader {
 		cfg.Writers = 2
 	}
 	return &GroupReader{cfg: cfg, backoffMin: time.Second, backoffMax: 30 * time.Second,
-		rediscover: 5 * time.Second, writeTimeout: 20 * time.Second}
+		rediscover: 5 * time.Second, writeTimeout: 20 * time.Second, failing: map[int]bool{}}
 }
 
 // Progress returns what the reader has done so far.
@@ -426,22 +428,38 @@ func (g *GroupReader) say(msg string) {
 	}
 }
 
-// storeFailed and storeOK report the store's state once per change.
-func (g *GroupReader) storeFailed(err error) {
+// storeFailed and storeOK report the store's state once per change. who
+// is a session's writer (resuming: resumer): the store is down from one's
+// failure until none fails, so that writers at once, one failing while
+// another succeeds, do not tell "down" and "back" in turn.
+func (g *GroupReader) storeFailed(who int, err error) {
 	g.stateMu.Lock()
 	defer g.stateMu.Unlock()
+	g.failing[who] = true
 	if !g.storeDown.Swap(true) && g.cfg.OnState != nil {
 		g.cfg.OnState("store unavailable: " + oneLine(err))
 	}
 }
 
-func (g *GroupReader) storeOK() {
+func (g *GroupReader) storeOK(who int) {
 	g.stateMu.Lock()
 	defer g.stateMu.Unlock()
-	if g.storeDown.Swap(false) && g.cfg.OnState != nil {
+	delete(g.failing, who)
+	if len(g.failing) == 0 && g.storeDown.Swap(false) && g.cfg.OnState != nil {
 		g.cfg.OnState("store back")
 	}
 }
+
+// failed reports whether who's latest write failed.
+func (g *GroupReader) failed(who int) bool {
+	g.stateMu.Lock()
+	defer g.stateMu.Unlock()
+	return g.failing[who]
+}
+
+// resumer is storeFailed's and storeOK's who for a session's reading of
+// the store's offsets.
+const resumer = -1
 
 // checkCaughtUp ends Run when UntilCaughtUp holds for every assigned partition.
 func (g *GroupReader) checkCaughtUp() {
@@ -463,18 +481,18 @@ func (g *GroupReader) checkCaughtUp() {
 
 // retry calls fn until it succeeds, the store refuses with ErrFenced, or
 // ctx ends, with backoff and the store's state reported in between.
-func (g *GroupReader) retry(ctx context.Context, fn func() error) error {
+func (g *GroupReader) retry(ctx context.Context, who int, fn func() error) error {
 	backoff := g.backoffMin
 	for {
 		err := fn()
 		if err == nil || errors.Is(err, ErrFenced) {
-			g.storeOK()
+			g.storeOK(who)
 			return err
 		}
 		if ctx.Err() != nil {
 			return err
 		}
-		g.storeFailed(err)
+		g.storeFailed(who, err)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -538,9 +556,14 @@ func (h *groupSession) Setup(sess sarama.ConsumerGroupSession) error {
 		}
 	}
 	slices.SortFunc(claimed, cmpTopicPartition)
+	// A new session's writers start afresh; a store still down is told
+	// back by the first success.
+	h.g.stateMu.Lock()
+	clear(h.g.failing)
+	h.g.stateMu.Unlock()
 	var stored map[TopicPartition]int64
 	if len(claimed) > 0 {
-		err := h.g.retry(h.ctx, func() error {
+		err := h.g.retry(h.ctx, resumer, func() error {
 			ctx, cancel := context.WithTimeout(h.ctx, h.g.writeTimeout)
 			defer cancel()
 			var err error
@@ -583,7 +606,7 @@ func (h *groupSession) Setup(sess sarama.ConsumerGroupSession) error {
 	var writers sync.WaitGroup
 	for i := range h.chunks {
 		h.chunks[i] = make(chan chunk, 8)
-		writers.Go(func() { h.writer(h.chunks[i]) })
+		writers.Go(func() { h.writer(i, h.chunks[i]) })
 	}
 	go func() {
 		writers.Wait()
@@ -709,7 +732,7 @@ func (h *groupSession) ConsumeClaim(_ sarama.ConsumerGroupSession, claim sarama.
 // time. When the session ends it writes what it holds once more if the
 // store is up, and drops it otherwise: those records are read again by
 // whoever gets the partition, from the store's offsets.
-func (h *groupSession) writer(chunks <-chan chunk) {
+func (h *groupSession) writer(who int, chunks <-chan chunk) {
 	from := map[TopicPartition]int64{} // the store's offsets, as this session left them
 	var (
 		b     Batch
@@ -759,9 +782,9 @@ func (h *groupSession) writer(chunks <-chan chunk) {
 		}
 		var err error
 		if retry {
-			err = h.g.retry(h.ctx, once)
+			err = h.g.retry(h.ctx, who, once)
 		} else if err = once(); err != nil && !errors.Is(err, ErrFenced) {
-			h.g.storeFailed(err)
+			h.g.storeFailed(who, err)
 		}
 		if errors.Is(err, ErrFenced) {
 			h.g.mu.Lock()
@@ -773,7 +796,7 @@ func (h *groupSession) writer(chunks <-chan chunk) {
 		if err != nil {
 			return false
 		}
-		h.g.storeOK()
+		h.g.storeOK(who)
 		h.stored(b)
 		for tp, n := range b.Next {
 			from[tp] = n
@@ -799,7 +822,7 @@ func (h *groupSession) writer(chunks <-chan chunk) {
 			case <-timeout:
 				full = true
 			case <-h.ctx.Done():
-				if len(b.Records) > 0 && !h.g.storeDown.Load() {
+				if len(b.Records) > 0 && !h.g.failed(who) {
 					write(false)
 				}
 				return

@@ -938,3 +938,44 @@ func TestGroupReaderWritersWriteAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// One writer's partitions fail for a while as the other's succeed: the
+// store is told down once and back once, when neither fails, not in turn
+// as each writes; and nothing is lost or doubled.
+func TestGroupReaderStoreStateWithWritersAtOnce(t *testing.T) {
+	forGroupBrokers(t, func(t *testing.T, addr string) {
+		topic := grpName(t, "vehicles")
+		want := grpProduce(t, addr, topic, 2, 0, 3000)
+		store := newMemStore()
+		var (
+			mu     sync.Mutex
+			states []string
+			fails  = 6
+		)
+		runCaughtUp(t, GroupConfig{Options: Options{Brokers: []string{addr}}, Group: grpName(t, "group"),
+			Topics: grpTopics(topic, model.KindVehicles), Resume: store.resume, BatchMax: 100, Writers: 2,
+			Write: func(ctx context.Context, b Batch) error {
+				if _, ok := b.Next[TopicPartition{topic, 0}]; ok {
+					mu.Lock()
+					f := fails > 0
+					fails--
+					mu.Unlock()
+					if f {
+						return errors.New("ERROR: statement timeout")
+					}
+				}
+				return store.write("a", b)
+			},
+			OnState: func(msg string) {
+				mu.Lock()
+				states = append(states, msg)
+				mu.Unlock()
+			}})
+		store.check(t, want)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(states) != 2 {
+			t.Errorf("OnState told %d messages: %q", len(states), strings.Join(states, " | "))
+		}
+	})
+}
