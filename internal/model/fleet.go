@@ -420,10 +420,26 @@ func (f *Fleet) measureHeadway(a Arrival) {
 // lineAcc accumulates a line's figures: its vehicles' as they report,
 // its headways for a snapshot.
 type lineAcc struct {
-	n, speedN       int
-	speedSum, hwSum float64
-	hwN             int
-	hwMax           float64
+	n, speedN int
+	// speedSum and speedErr are the sum of speeds, added and taken away
+	// as reports come, and what rounding lost of it (Neumaier's
+	// compensation): a speed far larger than the others, added and then
+	// taken away, leaves the others' sum, not its rounding.
+	speedSum, speedErr float64
+	hwSum              float64
+	hwN                int
+	hwMax              float64
+}
+
+// addSpeed adds x (negative: takes a speed away) to the sum of speeds.
+func (a *lineAcc) addSpeed(x float64) {
+	t := a.speedSum + x
+	if math.Abs(a.speedSum) >= math.Abs(x) {
+		a.speedErr += (a.speedSum - t) + x
+	} else {
+		a.speedErr += (x - t) + a.speedSum
+	}
+	a.speedSum = t
 }
 
 // count adds (sign 1) or takes away (-1) a vehicle's report from its
@@ -440,7 +456,7 @@ func (f *Fleet) count(line string, has Fields, speed float64, sign int) {
 	a.n += sign
 	if has&HasSpeed != 0 {
 		a.speedN += sign
-		a.speedSum += float64(sign) * speed
+		a.addSpeed(float64(sign) * speed)
 	}
 	if a.n == 0 {
 		delete(f.lines, line) // also resets the speed sum's rounding
@@ -558,7 +574,7 @@ func (f *Fleet) Snapshot() Snapshot {
 		return a
 	}
 	for line, a := range f.lines {
-		*get(line) = lineAcc{n: a.n, speedN: a.speedN, speedSum: a.speedSum}
+		*get(line) = lineAcc{n: a.n, speedN: a.speedN, speedSum: a.speedSum, speedErr: a.speedErr}
 	}
 	for k, hw := range f.headway {
 		a := get(k.line)
@@ -584,9 +600,9 @@ func (f *Fleet) Snapshot() Snapshot {
 	for line, a := range lines {
 		ls := LineStats{Line: line, Vehicles: a.n}
 		if a.speedN > 0 {
-			// The sum is kept by adding and taking away: never let its
-			// rounding show as a speed below zero.
-			ls.AvgSpeedKmh = max(a.speedSum/float64(a.speedN), 0)
+			// The sum is kept by adding and taking away: never let what
+			// rounding is left show as a speed below zero.
+			ls.AvgSpeedKmh = max((a.speedSum+a.speedErr)/float64(a.speedN), 0)
 		}
 		if a.hwN > 0 {
 			ls.HeadwayS = a.hwSum / float64(a.hwN)
