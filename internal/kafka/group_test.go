@@ -412,20 +412,12 @@ func TestGroupReaderRetriesStore(t *testing.T) {
 		want := grpProduce(t, addr, topic, 6, 0, 500)
 		store := newMemStore()
 		store.failing = 3
-		var (
-			mu     sync.Mutex
-			states []string
-		)
+		var told stateLog
 		r := runCaughtUp(t, GroupConfig{Options: Options{Brokers: []string{addr}}, Group: grpName(t, "group"),
 			Topics: grpTopics(topic, model.KindVehicles), Resume: store.resume, Write: store.writer("a"), BatchMax: 700,
-			OnState: func(msg string) {
-				mu.Lock()
-				states = append(states, msg)
-				mu.Unlock()
-			}})
+			OnState: told.tell})
 		store.check(t, want)
-		mu.Lock()
-		defer mu.Unlock()
+		states := told.all()
 		if len(states) != 2 || !strings.HasPrefix(states[0], "store unavailable: ") ||
 			!strings.Contains(states[0], "connection refused") || states[1] != "store back" {
 			t.Errorf("OnState told %q, want one outage with its reason and one recovery", states)
@@ -948,34 +940,40 @@ func TestGroupReaderStoreStateWithWritersAtOnce(t *testing.T) {
 		want := grpProduce(t, addr, topic, 2, 0, 3000)
 		store := newMemStore()
 		var (
-			mu     sync.Mutex
-			states []string
-			fails  = 6
+			told  stateLog
+			fails atomic.Int32
 		)
+		fails.Store(6)
 		runCaughtUp(t, GroupConfig{Options: Options{Brokers: []string{addr}}, Group: grpName(t, "group"),
 			Topics: grpTopics(topic, model.KindVehicles), Resume: store.resume, BatchMax: 100, Writers: 2,
 			Write: func(ctx context.Context, b Batch) error {
-				if _, ok := b.Next[TopicPartition{topic, 0}]; ok {
-					mu.Lock()
-					f := fails > 0
-					fails--
-					mu.Unlock()
-					if f {
-						return errors.New("ERROR: statement timeout")
-					}
+				if _, ok := b.Next[TopicPartition{topic, 0}]; ok && fails.Add(-1) >= 0 {
+					return errors.New("ERROR: statement timeout")
 				}
 				return store.write("a", b)
 			},
-			OnState: func(msg string) {
-				mu.Lock()
-				states = append(states, msg)
-				mu.Unlock()
-			}})
+			OnState: told.tell})
 		store.check(t, want)
-		mu.Lock()
-		defer mu.Unlock()
-		if len(states) != 2 {
+		if states := told.all(); len(states) != 2 {
 			t.Errorf("OnState told %d messages: %q", len(states), strings.Join(states, " | "))
 		}
 	})
+}
+
+// stateLog keeps what a reader's OnState told, from any goroutine.
+type stateLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *stateLog) tell(msg string) {
+	l.mu.Lock()
+	l.msgs = append(l.msgs, msg)
+	l.mu.Unlock()
+}
+
+func (l *stateLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.msgs)
 }
