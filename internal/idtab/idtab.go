@@ -202,8 +202,7 @@ type Table struct {
 	refs    []*refChunk // by slot; the zero Ref for a free slot
 	refGen  []uint64    // the View generation in which each chunk was made or copied
 	gen     uint64      // Views taken, plus one: a chunk of an earlier gen is shared
-	n       int         // slots
-	holds   []Holder    // by slot: the holders' bits
+	holds   []Holder    // by slot, free ones included: the holders' bits
 	free    []int32
 	holders Holder // the bits given out
 }
@@ -275,7 +274,7 @@ func (v View) ID(slot int32) string {
 
 // Slots is how many slots there are, free ones included: a holder's
 // columns cover the slots it was given, not necessarily all of them.
-func (t *Table) Slots() int { return t.n }
+func (t *Table) Slots() int { return len(t.holds) }
 
 // Len is how many ids the table holds, for any holder.
 func (t *Table) Len() int { return t.index.Len() }
@@ -297,12 +296,11 @@ func (t *Table) Hold(id string, h Holder) int32 {
 		if n := len(t.free); n > 0 {
 			slot, t.free = t.free[n-1], t.free[:n-1]
 		} else {
-			slot = int32(t.n)
-			if t.n%refChunkLen == 0 {
+			slot = int32(len(t.holds))
+			if slot%refChunkLen == 0 {
 				t.refs = append(t.refs, new(refChunk))
 				t.refGen = append(t.refGen, t.gen)
 			}
-			t.n++
 			t.holds = append(t.holds, 0)
 		}
 		t.setRef(slot, t.arena.Add(id))
