@@ -258,16 +258,17 @@ func (f *Fleet) Apply(ev Event) {
 	case VehiclePosition:
 		// A line's speeds are summed as the rows keep them (float32), so
 		// that what a report adds, its replacement takes away.
+		speed := narrow(e.SpeedKmh)
 		slot, ok := f.vehicles.slot(e.VehicleID)
 		if !ok {
 			slot = f.vehicles.add(e.VehicleID)
-			f.count(e.Line, e.Has, widen(narrow(e.SpeedKmh)), 1)
+			f.count(e.Line, e.Has, widen(speed), 1)
 		} else if old := f.vehicles.at(slot); old.ts > unixNano(e.TS) {
 			f.counters.Stale[KindVehicles]++
 			return
-		} else if oldLine := f.vehicles.strs[old.line]; oldLine != e.Line || old.has&HasSpeed != e.Has&HasSpeed || old.speed != narrow(e.SpeedKmh) {
+		} else if oldLine := f.vehicles.strs[old.line]; oldLine != e.Line || old.has&HasSpeed != e.Has&HasSpeed || old.speed != speed {
 			f.count(oldLine, old.has, old.speedKmh(), -1)
-			f.count(e.Line, e.Has, widen(narrow(e.SpeedKmh)), 1)
+			f.count(e.Line, e.Has, widen(speed), 1)
 		}
 		f.vehicles.set(slot, e)
 		if e.TS.Before(f.oldest) || f.vehicles.n == 1 {
