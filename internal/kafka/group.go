@@ -729,9 +729,10 @@ func (h *groupSession) ConsumeClaim(_ sarama.ConsumerGroupSession, claim sarama.
 }
 
 // writer batches the chunks of its claims and writes them, one batch at a
-// time. When the session ends it writes what it holds once more if the
-// store is up, and drops it otherwise: those records are read again by
-// whoever gets the partition, from the store's offsets.
+// time. When the session ends it writes what it holds once more unless its
+// own latest write failed (the store is likely down), and drops it
+// otherwise: those records are read again by whoever gets the partition,
+// from the store's offsets.
 func (h *groupSession) writer(who int, chunks <-chan chunk) {
 	from := map[TopicPartition]int64{} // the store's offsets, as this session left them
 	var (
